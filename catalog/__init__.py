@@ -1,0 +1,1 @@
+"""The catalog: SQLAlchemy models, migrations and catalog operations."""

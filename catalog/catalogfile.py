@@ -1,0 +1,318 @@
+"""Read and validate a catalog file (YAML), with errors that name the file and the line."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shelfcheck.errors import CatalogFileError
+
+SCHEMA = "shelfcheck.catalogfile/1"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+RecipeValidator = Callable[[str, dict[str, Any]], list[tuple[str, str]]]
+"""Checks a provider's recipe; returns (key path, problem) pairs."""
+
+
+def packaged_catalog_path() -> Path:
+    """The guide's catalog file shipped in the package."""
+    return Path(str(importlib_resources.files("catalog") / "data" / "guide.yaml"))
+
+
+class _Map(dict[str, Any]):
+    """A mapping that remembers the line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        mapping = _Map(super().construct_mapping(node, deep=True))
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {
+            str(k.value): k.start_mark.line + 1 for k, _v in node.value if hasattr(k, "value")
+        }
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if key_node.value in seen:
+                raise CatalogFileError(
+                    f"{key_node.start_mark.line + 1}: duplicate key '{key_node.value}'"
+                )
+            seen.add(key_node.value)
+        return mapping
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping
+)
+
+
+@dataclass
+class ProviderSpec:
+    """A provider as the catalog file declares it."""
+
+    slug: str
+    name: str
+    home: str | None
+    recipe: dict[str, Any] | None
+    line: int
+
+
+@dataclass
+class ResourceSpec:
+    """A resource as the catalog file declares it."""
+
+    title: str
+    url: str | None
+    provider: str | None
+    description: str
+    line: int
+
+
+@dataclass
+class SectionSpec:
+    """A section and its resources, in file order."""
+
+    name: str
+    resources: list[ResourceSpec]
+    line: int
+
+
+@dataclass
+class CatalogSpec:
+    """A validated catalog file."""
+
+    source: str
+    sha256: str
+    guide: dict[str, Any]
+    providers: list[ProviderSpec] = field(default_factory=list)
+    sections: list[SectionSpec] = field(default_factory=list)
+
+    @property
+    def resource_count(self) -> int:
+        """How many resources the file lists."""
+        return sum(len(s.resources) for s in self.sections)
+
+
+class _Checker:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def fail(self, line: int, where: str, problem: str) -> None:
+        self.problems.append(f"{self.source}:{line}: {where}: {problem}")
+
+    def text(self, node: _Map, key: str, where: str, *, required: bool) -> str | None:
+        value = node.get(key)
+        line = node.key_lines.get(key, node.line)
+        if value is None:
+            if required:
+                self.fail(node.line, where, f"missing required key '{key}'")
+            return None
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.fail(line, where, f"'{key}' must be text, not {type(value).__name__}")
+            return None
+        text = " ".join(str(value).split())
+        if required and not text:
+            self.fail(line, where, f"'{key}' must not be empty")
+            return None
+        return text
+
+    def keys(self, node: _Map, allowed: set[str], where: str) -> None:
+        for key in node:
+            if key not in allowed:
+                self.fail(node.key_lines.get(key, node.line), where,
+                          f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+
+    def seq(self, node: _Map, key: str, where: str) -> list[Any]:
+        value = node.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(node.key_lines.get(key, node.line), where, f"'{key}' must be a list")
+            return []
+        return value
+
+
+def load_catalog(
+    path: str | Path | None = None, *, recipe_validator: RecipeValidator | None = None
+) -> CatalogSpec:
+    """Read and validate a catalog file; raise CatalogFileError listing every problem."""
+    file = Path(path) if path else packaged_catalog_path()
+    source = str(file)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise CatalogFileError(f"{source}: cannot read catalog file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except UnicodeDecodeError as exc:
+        raise CatalogFileError(f"{source}: not UTF-8 text: {exc}") from None
+    except CatalogFileError as exc:
+        raise CatalogFileError(f"{source}:{exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 1}" if mark is not None else "?"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CatalogFileError(f"{source}:{line}: malformed YAML: {problem}") from None
+    return parse_catalog(data, source, hashlib.sha256(raw).hexdigest(), recipe_validator)
+
+
+def parse_catalog(
+    data: Any,
+    source: str,
+    sha256: str = "",
+    recipe_validator: RecipeValidator | None = None,
+) -> CatalogSpec:
+    """Validate parsed catalog data (mappings carrying line numbers, or plain dicts)."""
+    data = _with_lines(data)
+    check = _Checker(source)
+    if not isinstance(data, _Map):
+        raise CatalogFileError(f"{source}:1: a catalog file must be a mapping with 'sections'")
+    check.keys(data, {"schema", "guide", "providers", "sections"}, "catalog")
+    schema = data.get("schema", SCHEMA)
+    if schema != SCHEMA:
+        check.fail(data.key_lines.get("schema", 1), "catalog",
+                   f"unsupported schema {schema!r} (expected {SCHEMA!r})")
+    guide = data.get("guide") or {}
+    if not isinstance(guide, dict):
+        check.fail(data.key_lines.get("guide", 1), "guide", "must be a mapping")
+        guide = {}
+    spec = CatalogSpec(source=source, sha256=sha256, guide=dict(guide))
+
+    slugs: set[str] = set()
+    for i, node in enumerate(check.seq(data, "providers", "catalog")):
+        where = f"providers[{i}]"
+        if not isinstance(node, _Map):
+            check.fail(data.key_lines.get("providers", 1), where, "must be a mapping")
+            continue
+        check.keys(node, {"slug", "name", "home", "recipe"}, where)
+        slug = check.text(node, "slug", where, required=True)
+        name = check.text(node, "name", where, required=True)
+        home = check.text(node, "home", where, required=False)
+        recipe = node.get("recipe")
+        if slug is not None:
+            where = f"provider '{slug}'"
+            if not SLUG.match(slug):
+                check.fail(node.key_lines.get("slug", node.line), where,
+                           "slug must be lower-case letters, digits and '-'")
+            if slug in slugs:
+                check.fail(node.line, where, "duplicate provider slug")
+            slugs.add(slug)
+        if recipe is not None and not isinstance(recipe, dict):
+            check.fail(node.key_lines.get("recipe", node.line), where, "recipe must be a mapping")
+            recipe = None
+        if recipe is not None and recipe_validator is not None and slug:
+            for key_path, problem in recipe_validator(slug, recipe):
+                line = _line_of(recipe, key_path, node.key_lines.get("recipe", node.line))
+                check.fail(line, f"{where} recipe {key_path}", problem)
+        if slug and name:
+            spec.providers.append(
+                ProviderSpec(slug, name, home, _plain(recipe) if recipe else None, node.line)
+            )
+
+    names: set[str] = set()
+    sections = check.seq(data, "sections", "catalog")
+    if "sections" not in data:
+        check.fail(data.line, "catalog", "missing required key 'sections'")
+    for i, node in enumerate(sections):
+        where = f"sections[{i}]"
+        if not isinstance(node, _Map):
+            check.fail(data.key_lines.get("sections", 1), where, "must be a mapping")
+            continue
+        check.keys(node, {"name", "resources"}, where)
+        name = check.text(node, "name", where, required=True)
+        if name is None:
+            continue
+        where = f"section '{name}'"
+        if name in names:
+            check.fail(node.line, where, "duplicate section name")
+        names.add(name)
+        section = SectionSpec(name, [], node.line)
+        titles: set[str] = set()
+        urls: dict[str, str] = {}
+        for j, rnode in enumerate(check.seq(node, "resources", where)):
+            rwhere = f"{where} resources[{j}]"
+            if not isinstance(rnode, _Map):
+                check.fail(node.key_lines.get("resources", node.line), rwhere, "must be a mapping")
+                continue
+            check.keys(rnode, {"title", "url", "provider", "description"}, rwhere)
+            title = check.text(rnode, "title", rwhere, required=True)
+            url = check.text(rnode, "url", rwhere, required=False) or None
+            provider = check.text(rnode, "provider", rwhere, required=False) or None
+            description = check.text(rnode, "description", rwhere, required=False) or ""
+            if title is None:
+                continue
+            rwhere = f"{where} resource '{title}'"
+            if title in titles:
+                check.fail(rnode.line, rwhere, "duplicate title within the section")
+            titles.add(title)
+            if provider and provider not in slugs:
+                check.fail(rnode.key_lines.get("provider", rnode.line), rwhere,
+                           f"unknown provider '{provider}'")
+            if url:
+                key = _url_key(url)
+                if key in urls:
+                    check.fail(rnode.key_lines.get("url", rnode.line), rwhere,
+                               f"duplicate URL within the section (also '{urls[key]}')")
+                urls[key] = title
+            section.resources.append(ResourceSpec(title, url, provider, description, rnode.line))
+        spec.sections.append(section)
+    if check.problems:
+        raise CatalogFileError("\n".join(check.problems))
+    return spec
+
+
+def _url_key(url: str) -> str:
+    from catalog.urlnorm import InvalidURL, normalize_url
+
+    try:
+        return normalize_url(url)
+    except InvalidURL:
+        return url.strip()
+
+
+def _line_of(recipe: Any, key_path: str, default: int) -> int:
+    node = recipe
+    line = default
+    for part in key_path.replace("]", "").replace("[", ".").split("."):
+        if isinstance(node, _Map) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            line = getattr(node, "line", line)
+        else:
+            break
+    return line
+
+
+def _with_lines(value: Any) -> Any:
+    """Wrap plain dicts (from an import, not a file) so the checker can treat them alike."""
+    if isinstance(value, _Map):
+        return value
+    if isinstance(value, dict):
+        wrapped = _Map({k: _with_lines(v) for k, v in value.items()})
+        wrapped.line = 0
+        wrapped.key_lines = {}
+        return wrapped
+    if isinstance(value, list):
+        return [_with_lines(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,65 @@
+"""Run records: start, finish, and recovery of runs left `running` by a killed process."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from catalog.db import transaction
+from catalog.models import CrawlRun, utcnow
+
+OUTCOMES = ("running", "ok", "inconclusive", "failed", "aborted")
+
+
+def holder_id() -> str:
+    """host:pid of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def start_run(engine: Engine, kind: str) -> int:
+    """Record the start of a run in its own committed transaction; returns its id."""
+    with transaction(engine) as session:
+        run = CrawlRun(kind=kind, outcome="running", stats={}, holder=holder_id())
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def finish_run(
+    session: Session, run_id: int, outcome: str, stats: dict[str, Any] | None = None,
+    detail: str | None = None,
+) -> CrawlRun:
+    """Mark a run finished with `outcome`; the caller commits."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown run outcome {outcome!r}")
+    run = session.get_one(CrawlRun, run_id)
+    run.outcome, run.finished_at = outcome, utcnow()
+    if stats is not None:
+        run.stats = stats
+    if detail is not None:
+        run.detail = detail
+    return run
+
+
+def abort_running(engine: Engine, *, except_holder: str | None = None) -> list[int]:
+    """Mark runs left `running` (by a killed process) as `aborted`; returns their ids.
+
+    Call this only while holding the run lock, so no live run is touched.
+    """
+    with transaction(engine) as session:
+        query = select(CrawlRun.id).where(CrawlRun.outcome == "running")
+        if except_holder:
+            query = query.where(CrawlRun.holder != except_holder)
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.id.in_(ids))
+                .values(outcome="aborted", finished_at=utcnow(),
+                        detail="the process running it stopped without finishing")
+            )
+        return ids

@@ -1,0 +1,57 @@
+"""`csv`: resources.csv and offerings.csv (one row per offering, fee tiers flattened)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session
+
+from catalog.queries import offering_rows, resource_rows
+from exports.base import Exporter
+
+RESOURCE_COLUMNS = ["section", "title", "url", "provider", "description", "link_state",
+                    "verdict", "http_status", "last_checked", "since", "suggestion"]
+OFFERING_COLUMNS = ["provider", "title", "url", "format", "schedule", "start", "end",
+                    "timezone", "fee_known", "fees", "lssc_approved", "state"]
+
+
+def _csv(columns: list[str], rows: list[list[object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def flatten_fees(fees: tuple[tuple[str, str, str], ...] | list[tuple[str, str, str]]) -> str:
+    """Fee tiers as one cell: ``ALA members: 45.00 USD; non-members: 60.00 USD``."""
+    return "; ".join(f"{tier + ': ' if tier else ''}{amount} {currency}"
+                     for tier, amount, currency in fees)
+
+
+class CsvExporter(Exporter):
+    """Two CSV files for spreadsheets."""
+
+    kind = "csv"
+    default_name = "resources.csv"
+    description = "resources.csv and offerings.csv"
+
+    def render(self, session: Session) -> Mapping[str, bytes]:
+        resources = [
+            [r.section, r.title, r.url, r.provider, r.description, r.link_state, r.verdict,
+             r.http_status, r.last_checked_at, r.since, r.suggestion]
+            for r in resource_rows(session)
+        ]
+        offerings = [
+            [o.provider, o.title, o.url, o.format, o.schedule,
+             o.start_at.isoformat() if o.start_at else None,
+             o.end_at.isoformat() if o.end_at else None, o.timezone,
+             "true" if o.fee_known else "false",
+             flatten_fees([(f.tier, f.amount, f.currency) for f in o.fees]),
+             "" if o.lssc_approved is None else str(o.lssc_approved).lower(), o.state]
+            for o in offering_rows(session)
+        ]
+        return {"resources.csv": _csv(RESOURCE_COLUMNS, resources),
+                "offerings.csv": _csv(OFFERING_COLUMNS, offerings)}

@@ -1,0 +1,108 @@
+"""`json`: the whole catalog as versioned JSON (schema ``shelfcheck.catalog/1``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from catalog.models import Meta, utcnow
+from catalog.queries import OfferingRow, offering_rows, providers, resource_rows
+from exports.base import Exporter
+
+SCHEMA = "shelfcheck.catalog/1"
+
+
+def iso(value: Any) -> str | None:
+    """ISO 8601 with an offset, or None."""
+    return value.isoformat() if value is not None else None
+
+
+def offering_dict(row: OfferingRow) -> dict[str, Any]:
+    """An offering as the JSON contract writes it."""
+    return {
+        "title": row.title,
+        "url": row.url,
+        "format": row.format,
+        "schedule": row.schedule,
+        "start": iso(row.start_at),
+        "end": iso(row.end_at),
+        "timezone": row.timezone,
+        "fee_known": row.fee_known,
+        "fees": [{"tier": f.tier, "amount": f.amount, "currency": f.currency} for f in row.fees],
+        "lssc_approved": row.lssc_approved,
+        "description": row.description,
+        "first_seen": iso(row.first_seen_at),
+        "last_seen": iso(row.last_seen_at),
+    }
+
+
+def catalog_document(session: Session, *, now: Any = None) -> dict[str, Any]:
+    """The catalog as a JSON-ready dict."""
+    sections: list[dict[str, Any]] = []
+    by_name: dict[str, dict[str, Any]] = {}
+    for row in resource_rows(session):
+        section = by_name.get(row.section)
+        if section is None:
+            section = {"name": row.section, "resources": []}
+            by_name[row.section] = section
+            sections.append(section)
+        section["resources"].append({
+            "title": row.title,
+            "url": row.url,
+            "description": row.description,
+            "provider": row.provider,
+            "link_state": row.link_state,
+            "verdict": row.verdict,
+            "http_status": row.http_status,
+            "last_checked": row.last_checked_at,
+            "since": row.since,
+            "suggestion": row.suggestion,
+        })
+    offerings: dict[str, list[dict[str, Any]]] = {}
+    for off in offering_rows(session):
+        offerings.setdefault(off.provider, []).append(offering_dict(off))
+    guide_meta = session.get(Meta, "guide")
+    return {
+        "schema": SCHEMA,
+        "generated_at": iso(now or utcnow()),
+        "guide": json.loads(guide_meta.value) if guide_meta else {},
+        "sections": sections,
+        "providers": [
+            {"slug": p.slug, "name": p.name, "home": p.home_url,
+             "offerings": offerings.get(p.slug, [])}
+            for p in providers(session)
+        ],
+    }
+
+
+def catalog_file_from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn an exported document back into catalog-file data that `catalog sync` accepts."""
+    return {
+        "schema": "shelfcheck.catalogfile/1",
+        "guide": dict(doc.get("guide") or {}),
+        "providers": [{"slug": p["slug"], "name": p["name"], "home": p["home"]}
+                      for p in doc["providers"]],
+        "sections": [
+            {"name": s["name"], "resources": [
+                {"title": r["title"], "url": r["url"], "provider": r["provider"],
+                 "description": r["description"]}
+                for r in s["resources"]]}
+            for s in doc["sections"]
+        ],
+    }
+
+
+class JsonExporter(Exporter):
+    """The whole catalog as versioned JSON."""
+
+    kind = "json"
+    default_name = "catalog.json"
+    description = "sections, resources with link state, providers with offerings and fees"
+
+    def render(self, session: Session) -> Mapping[str, bytes]:
+        doc = catalog_document(session, now=self.now)
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return {self.default_name: text.encode("utf-8")}

@@ -1,0 +1,70 @@
+"""The composition root: the `shelfcheck` command and its subcommands."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from shelfcheck import __version__
+from shelfcheck.app import App, configure_logging
+from shelfcheck.config import load_settings
+from shelfcheck.errors import ShelfcheckError
+
+# Each module defines click commands and a `COMMANDS` list; order is the help order.
+COMMAND_MODULES = (
+    "shelfcheck.commands.catalog",
+    "shelfcheck.commands.config",
+    "shelfcheck.commands.db",
+    "shelfcheck.commands.export",
+)
+
+
+class ShelfcheckGroup(click.Group):
+    """A group that turns ShelfcheckError into one clear line and its exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ShelfcheckError as exc:
+            click.echo(f"shelfcheck: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        finally:
+            app = ctx.obj
+            if isinstance(app, App):
+                app.close()
+
+
+@click.group(cls=ShelfcheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="shelfcheck")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML configuration file (default: ./shelfcheck.toml when present).")
+@click.option("--database-url", help="Overrides database_url.")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
+                                               case_sensitive=False), help="Overrides log_level.")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Write the log to this file.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
+        log_level: str | None, log_file: str | None) -> None:
+    """shelfcheck keeps a curated guide of web resources true."""
+    try:
+        settings = load_settings(
+            config_path, {"database_url": database_url, "log_level": log_level}
+        )
+    except ShelfcheckError as exc:
+        click.echo(f"shelfcheck: error: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    configure_logging(settings.log_level, log_file)
+    ctx.obj = App(settings)
+
+
+for _name in COMMAND_MODULES:
+    for _command in importlib.import_module(_name).COMMANDS:
+        cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="shelfcheck")

@@ -1,0 +1,29 @@
+"""`shelfcheck export`: write the catalog for other front ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from exports.base import export_kinds, get_exporter
+from shelfcheck.app import App
+
+
+@click.command("export")
+@click.option("-f", "--format", "fmt", required=True,
+              help=f"One of: {', '.join(export_kinds())}.")
+@click.option("-o", "--out", type=click.Path(), help="Output file, or folder for several files.")
+@click.option("--public", is_flag=True,
+              help="For readers: leave broken links out, replace redirects by their target.")
+@click.pass_obj
+def export_cmd(app: App, fmt: str, out: str | None, public: bool) -> None:
+    """Export the catalog (written atomically: temporary file, then rename)."""
+    exporter = get_exporter(fmt)(public=public)
+    with app.session() as session:
+        paths = exporter.write(session, Path(out) if out else None)
+    for path in paths:
+        click.echo(f"wrote {path}")
+
+
+COMMANDS = [export_cmd]

@@ -10,8 +10,8 @@ dropped first. `dump_catalog` writes the result as YAML.
 
 from __future__ import annotations
 
+import http.client
 import re
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -117,11 +117,12 @@ def _read(source: str, timeout: float) -> tuple[bytes, str | None, str | None]:
                     response.headers.get_content_charset(),
                     response.geturl(),
                 )
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # URLError is an OSError
             raise ImportGuideError(f"{source}: cannot fetch the page ({exc})") from exc
-    path = Path(urllib.request.url2pathname(source[len("file://"):])) if scheme == "file" else (
-        Path(source)
-    )
+    if scheme == "file":
+        path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(source).path))
+    else:
+        path = Path(source)
     try:
         return path.read_bytes(), None, None
     except OSError as exc:
@@ -174,18 +175,22 @@ def _strip_chrome(soup: BeautifulSoup) -> None:
 
 
 def _sections(soup: BeautifulSoup) -> list[tuple[str, list[Tag]]]:
-    """Return (name, content nodes) per section in page order: boxes first, else headings."""
-    boxes = soup.select("div.s-lib-box") or _other_boxes(soup)
-    sections = []
-    for box in boxes:
+    """Return (name, content nodes) per section in page order: boxes first, else headings.
+
+    Parts that share a name (a box per column, say) make one section.
+    """
+    parts: list[tuple[str, list[Tag]]] = []
+    for box in soup.select("div.s-lib-box") or _other_boxes(soup):
         title = _box_title(box)
-        if title is None:
-            continue
-        name = _text(title)
-        title.decompose()
+        if title is not None:
+            name = _text(title)
+            title.decompose()
+            parts.append((name, [box]))
+    sections: dict[str, list[Tag]] = {}
+    for name, nodes in parts or _heading_sections(soup):
         if name:
-            sections.append((name, [box]))
-    return sections or _heading_sections(soup)
+            sections.setdefault(name, []).extend(nodes)
+    return list(sections.items())
 
 
 def _is_box(tag: Tag) -> bool:
@@ -226,6 +231,7 @@ def _heading_sections(soup: BeautifulSoup) -> list[tuple[str, list[Tag]]]:
     if level is None:
         return []
     stop = set(_HEADINGS[: _HEADINGS.index(level) + 1])
+    inside = {id(tag) for tag in main.find_all(True)}
     sections = []
     for heading in main.find_all(level):
         name = _text(heading)
@@ -234,7 +240,7 @@ def _heading_sections(soup: BeautifulSoup) -> list[tuple[str, list[Tag]]]:
         for element in heading.next_elements:
             if not isinstance(element, Tag) or id(element) in taken:
                 continue
-            if element.name in stop:
+            if element.name in stop or id(element) not in inside:
                 break
             if element.find(list(stop)) is not None:
                 continue  # holds the next section's heading: take its children one by one
@@ -243,8 +249,7 @@ def _heading_sections(soup: BeautifulSoup) -> list[tuple[str, list[Tag]]]:
                 continue
             taken.add(id(element))
             nodes.append(element)
-        if name:
-            sections.append((name, nodes))
+        sections.append((name, nodes))
     return sections
 
 

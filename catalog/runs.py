@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -13,6 +14,17 @@ from catalog.db import transaction
 from catalog.models import CrawlRun, utcnow
 
 OUTCOMES = ("running", "ok", "inconclusive", "failed", "aborted")
+
+
+@dataclass
+class StepResult:
+    """What one step (links, listings, report, sync) did: for `refresh` and the scheduler."""
+
+    kind: str
+    outcome: str  # ok | inconclusive | failed | aborted
+    run_id: int | None = None
+    summary: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def holder_id() -> str:

@@ -192,6 +192,30 @@ def test_other_box_markup_and_plain_headings(tmp_path: Path) -> None:
     ]
 
 
+def test_boxes_with_the_same_title_make_one_section(tmp_path: Path) -> None:
+    box = (
+        "<div class='s-lib-box'><h2 class='s-lib-box-title'>Books</h2>"
+        "<p><a href='https://{0}.example/'>{0}</a> about {0}</p>"
+        "<p><a href='https://shared.example/'>Shared</a> in both columns</p></div>"
+    )
+    page = tmp_path / "columns.html"
+    page.write_text(
+        f"<html><body>{box.format('left')}{box.format('right')}</body></html>", encoding="utf-8"
+    )
+    data = import_guide(str(page))
+    assert _outline(data["sections"]) == [
+        (
+            "Books",
+            [
+                ("left", "https://left.example/"),
+                ("Shared", "https://shared.example/"),
+                ("right", "https://right.example/"),
+            ],
+        )
+    ]
+    parse_catalog(data, str(page))
+
+
 # -- errors --------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,1 @@
+"""Scrapy spiders, middlewares and pipelines: link health and provider listings."""

@@ -65,6 +65,9 @@ _SKIP_LINK_TEXT = re.compile(
     r"|report a problem\.?|more info(?:rmation)?|show description|(?:back to )?top)$",
     re.IGNORECASE,
 )
+# Where a sentence or a line ends: text from here on belongs to the next link's sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+|\n")
+_WHITESPACE = re.compile(r"\s+")
 # Punctuation that joins a name to its description: "Name – does this", "Name: does this".
 _LEAD_PUNCT = " \t-\u2010\u2011\u2012\u2013\u2014\u2015:;,.|"
 
@@ -343,8 +346,9 @@ def _link_href(tag: Tag) -> str | None:
 def _events(node: Tag, *, nested_blocks: bool = True) -> Iterator[Tag | str]:
     """The text of `node` in order, with each resource link yielded whole (as the Tag).
 
-    Chrome links ("Print page", "More info") are left out. With ``nested_blocks=False`` the block
-    elements inside `node` are left out too: they are blocks of their own.
+    Whitespace in the markup becomes single spaces; block elements and ``<br>`` become line
+    breaks. Chrome links ("Print page", "More info") are left out. With ``nested_blocks=False``
+    the block elements inside `node` are left out too: they are blocks of their own.
     """
     for child in node.children:
         if isinstance(child, Tag):
@@ -358,12 +362,12 @@ def _events(node: Tag, *, nested_blocks: bool = True) -> Iterator[Tag | str]:
             elif not nested_blocks and child.name in _BLOCK_TAGS:
                 continue
             if child.name in _BREAK_TAGS:
-                yield " "
+                yield "\n"
             yield from _events(child, nested_blocks=nested_blocks)
             if child.name in _BREAK_TAGS:
-                yield " "
+                yield "\n"
         elif isinstance(child, NavigableString):
-            yield str(child)
+            yield _WHITESPACE.sub(" ", str(child))
 
 
 def _link_title(link: Tag) -> str:
@@ -376,34 +380,40 @@ def _link_title(link: Tag) -> str:
 
 
 def _block_resources(block: Tag, base_url: str | None) -> list[dict[str, Any]]:
-    """Split a block at its links: each link's description is the text after it."""
-    before: list[str] = []
-    runs: list[tuple[Tag, list[str]]] = []
+    """Split a block at its links; each link is described by the sentence(s) around it.
+
+    "<a>Name</a> – does this." gives "does this."; "Staff at <a>Name</a> write a blog." keeps
+    the whole sentence. Text after the last sentence end before the next link belongs to that link.
+    """
+    links: list[Tag] = []
+    texts: list[str] = [""]  # texts[i] is the text between links[i - 1] and links[i]
     for event in _events(block, nested_blocks=block.name in _BLOCK_TAGS):
         if isinstance(event, Tag):
-            runs.append((event, []))
-        elif runs:
-            runs[-1][1].append(event)
+            links.append(event)
+            texts.append("")
         else:
-            before.append(event)
-    if not runs:
+            texts[-1] += event
+    if not links:
         titled = _bold_lead(block)
         return [titled] if titled else []
     resources = []
-    for link, after in runs:
-        description = _clean("".join(after)).lstrip(_LEAD_PUNCT)
-        if len(runs) == 1 and _has_words("".join(before)):
-            # "OCLC's WebJunction provides the <a>Collection</a>, which ...": keep the sentence.
-            description = _text(block)
+    for i, link in enumerate(links):
+        title = _link_title(link)
+        lead = _split_at_last_sentence_end(texts[i])[1]
+        after = texts[i + 1]
+        if i + 1 < len(links):
+            after = _split_at_last_sentence_end(after)[0] or after
+        if _has_words(lead):
+            description = _clean(lead + title + after)
+        else:
+            description = _clean(after).lstrip(_LEAD_PUNCT)
         if not description and block.name == "dt":
             following = block.find_next_sibling(True)
             if isinstance(following, Tag) and following.name == "dd":
                 description = _text(following)
         href = _link_href(link) or ""
         url = urllib.parse.urljoin(base_url, href) if base_url else href
-        resources.append(
-            {"title": _link_title(link), "url": url, "description": description or None}
-        )
+        resources.append({"title": title, "url": url, "description": description or None})
     return resources
 
 
@@ -438,6 +448,12 @@ def _text(node: Tag) -> str:
 def _clean(text: str) -> str:
     """Collapse whitespace (including no-break and zero-width spaces) to single spaces."""
     return " ".join(text.replace("\u200b", "").replace("\ufeff", "").split())
+
+
+def _split_at_last_sentence_end(text: str) -> tuple[str, str]:
+    """(text up to and including its last sentence end, the rest); ("", text) if it has none."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return (text[: ends[-1]], text[ends[-1]:]) if ends else ("", text)
 
 
 def _has_words(text: str) -> bool:

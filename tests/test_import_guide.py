@@ -129,7 +129,8 @@ def test_messy_page_resources(messy: dict[str, Any]) -> None:
     )
     assert list(rich) == [
         "One Training Hub", "Two Academy", "Three Without Description",
-        "Named Series Without Link", "Four", "Five Library", "Six", "Seven",
+        "Named Series Without Link", "Four", "Five Library", "Six", "Seven", "Eleven Portal",
+        "Twelve FAQ",
     ]
     assert rich["One Training Hub"] == (
         "https://example.org/one", "free webinars for frontline staff."
@@ -147,6 +148,11 @@ def test_messy_page_resources(messy: dict[str, Any]) -> None:
     )
     assert rich["Six"] == ("https://example.org/six", "the sixth thing")
     assert rich["Seven"] == ("https://example.org/seven", "the seventh thing")
+    # several links in one paragraph: each gets its own sentence
+    assert rich["Eleven Portal"] == (
+        "https://example.org/eleven", "Read the basics at the Eleven Portal."
+    )
+    assert rich["Twelve FAQ"] == ("https://example.org/twelve", "answers common questions.")
     assert links == {
         "Eight": ("https://example.net/eight/", "A directory of eight things."),
         "Nine, no description": ("https://example.net/nine", None),

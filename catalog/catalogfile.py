@@ -35,7 +35,7 @@ class _Map(dict[str, Any]):
 
 class _LineLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
-        mapping = _Map(super().construct_mapping(node, deep=True))
+        mapping = _Map(super().construct_mapping(node, deep=True))  # type: ignore[arg-type]
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {
             str(k.value): k.start_mark.line + 1 for k, _v in node.value if hasattr(k, "value")
@@ -154,7 +154,7 @@ def load_catalog(
         raise CatalogFileError(f"{source}: cannot read catalog file: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)
     except UnicodeDecodeError as exc:
         raise CatalogFileError(f"{source}: not UTF-8 text: {exc}") from None
     except CatalogFileError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ OFFERING_COLUMNS = ["provider", "title", "url", "format", "schedule", "start", "
                     "timezone", "fee_known", "fees", "lssc_approved", "state"]
 
 
-def _csv(columns: list[str], rows: list[list[object]]) -> bytes:
+def _csv(columns: list[str], rows: Sequence[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)

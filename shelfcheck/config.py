@@ -60,9 +60,10 @@ KEYS: tuple[Key, ...] = (
     Key("obey_robots", "bool", True, "Obey robots.txt and Crawl-delay."),
     Key("allow_private_addresses", "bool", False,
         "Allow fetching loopback, private and link-local addresses."),
-    Key("confirm_after", "int", 2, "Consecutive failing checks before a link is broken.", minimum=1),
-    Key("outage_threshold", "float", 0.8,
-        "Share of hosts failing with DNS/connection errors that marks a run inconclusive.",
+    Key("confirm_after", "int", 2, "Failing checks in a row before a link is broken.", minimum=1),
+    Key(
+        "outage_threshold", "float", 0.8,
+        "Share of hosts failing with DNS or connection errors that makes a run inconclusive.",
         minimum=0.0),
     Key("canary_url", "optstr", None, "A URL that must answer, or the run is inconclusive."),
     Key("drift_ratio", "float", 0.5,

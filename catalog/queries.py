@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from catalog.models import Link, Offering, Provider, Resource, Section
+from catalog.models import ChangeEvent, Link, Meta, Offering, Provider, Resource, Section
 
 
 @dataclass(frozen=True)
@@ -154,3 +155,82 @@ def providers(session: Session, *, active_only: bool = True) -> list[Provider]:
     if active_only:
         query = query.where(Provider.active.is_(True))
     return list(session.scalars(query))
+
+
+def guide_meta(session: Session) -> dict[str, Any]:
+    """The guide's own details from the last synced catalog file (``title``, ``url``), or {}."""
+    import json
+
+    meta = session.get(Meta, "guide")
+    if meta is None:
+        return {}
+    value = json.loads(meta.value)
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A change event flattened for output, with its readable message and provider."""
+
+    id: int
+    kind: str
+    severity: str
+    message: str
+    detected_at: datetime
+    run_id: int | None
+    provider: str | None
+    provider_name: str | None
+    url: str | None
+    title: str | None
+    tier: str | None
+    old: str | None
+    new: str | None
+    verdict: str | None
+    http_status: int | None
+    detail: str | None
+    resources: tuple[str, ...]
+    sections: tuple[str, ...]
+
+
+def change_event_rows(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[EventRow]:
+    """Change events detected in [since, until), newest first (ties: the later id first).
+
+    The provider and title fall back to those of the event's offering.
+    """
+    from catalog.events import EVENT_KINDS
+
+    query = (
+        select(ChangeEvent)
+        .options(joinedload(ChangeEvent.provider),
+                 joinedload(ChangeEvent.offering).joinedload(Offering.provider))
+        .order_by(ChangeEvent.detected_at.desc(), ChangeEvent.id.desc())
+    )
+    if since is not None:
+        query = query.where(ChangeEvent.detected_at >= since)
+    if until is not None:
+        query = query.where(ChangeEvent.detected_at < until)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = []
+    for event in session.scalars(query).unique():
+        offering = event.offering
+        provider = event.provider or (offering.provider if offering else None)
+        spec = EVENT_KINDS.get(event.kind)
+        rows.append(EventRow(
+            id=event.id, kind=event.kind, severity=event.severity,
+            message=spec.message if spec else "", detected_at=event.detected_at,
+            run_id=event.run_id, provider=provider.slug if provider else None,
+            provider_name=provider.name if provider else None,
+            url=event.url or (offering.url if offering else None),
+            title=event.title or (offering.title if offering else None),
+            tier=event.tier, old=event.old, new=event.new, verdict=event.verdict,
+            http_status=event.http_status, detail=event.detail,
+            resources=tuple(event.resources or ()), sections=tuple(event.sections or ()),
+        ))
+    return rows

@@ -75,4 +75,5 @@ def _load_builtin() -> None:
         importlib.import_module(module)
 
 
-BUILTIN_MODULES = ("exports.catalog_json", "exports.catalog_csv")
+BUILTIN_MODULES = ("exports.catalog_json", "exports.catalog_csv", "exports.calendar_ics",
+                   "exports.feed_atom", "exports.guide_html", "exports.guide_jsonld")

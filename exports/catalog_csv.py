@@ -1,4 +1,8 @@
-"""`csv`: resources.csv and offerings.csv (one row per offering, fee tiers flattened)."""
+"""`csv`: resources.csv and offerings.csv (one row per offering, fee tiers flattened).
+
+For spreadsheets: a cell that a spreadsheet would run as a formula (it starts with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return) gets a leading ``'``, so web-sourced text stays text.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +14,30 @@ from sqlalchemy.orm import Session
 
 from catalog.queries import offering_rows, resource_rows
 from exports.base import Exporter
+from exports.common import offering_uid, redirect_target
 
 RESOURCE_COLUMNS = ["section", "title", "url", "provider", "description", "link_state",
-                    "verdict", "http_status", "last_checked", "since", "suggestion"]
+                    "verdict", "http_status", "last_checked", "since", "suggestion",
+                    "redirect_target"]
 OFFERING_COLUMNS = ["provider", "title", "url", "format", "schedule", "start", "end",
-                    "timezone", "fee_known", "fees", "lssc_approved", "state"]
+                    "timezone", "fee_known", "fees", "lssc_approved", "state", "uid"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> object:
+    """A CSV cell: None as "", formula-like text made inert with a leading ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _csv(columns: list[str], rows: Sequence[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerows([cell(v) for v in row] for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -41,7 +57,7 @@ class CsvExporter(Exporter):
     def render(self, session: Session) -> Mapping[str, bytes]:
         resources = [
             [r.section, r.title, r.url, r.provider, r.description, r.link_state, r.verdict,
-             r.http_status, r.last_checked_at, r.since, r.suggestion]
+             r.http_status, r.last_checked_at, r.since, r.suggestion, redirect_target(r)]
             for r in resource_rows(session)
         ]
         offerings = [
@@ -50,7 +66,8 @@ class CsvExporter(Exporter):
              o.end_at.isoformat() if o.end_at else None, o.timezone,
              "true" if o.fee_known else "false",
              flatten_fees([(f.tier, f.amount, f.currency) for f in o.fees]),
-             "" if o.lssc_approved is None else str(o.lssc_approved).lower(), o.state]
+             "" if o.lssc_approved is None else str(o.lssc_approved).lower(), o.state,
+             offering_uid(o.provider, o.key)]
             for o in offering_rows(session)
         ]
         return {"resources.csv": _csv(RESOURCE_COLUMNS, resources),

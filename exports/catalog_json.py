@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog.models import Meta, utcnow
-from catalog.queries import OfferingRow, offering_rows, providers, resource_rows
+from catalog.models import utcnow
+from catalog.queries import OfferingRow, guide_meta, offering_rows, providers, resource_rows
 from exports.base import Exporter
+from exports.common import offering_uid, redirect_target
 
 SCHEMA = "shelfcheck.catalog/1"
 
@@ -23,6 +24,8 @@ def iso(value: Any) -> str | None:
 def offering_dict(row: OfferingRow) -> dict[str, Any]:
     """An offering as the JSON contract writes it."""
     return {
+        "uid": offering_uid(row.provider, row.key),
+        "key": row.key,
         "title": row.title,
         "url": row.url,
         "format": row.format,
@@ -36,6 +39,7 @@ def offering_dict(row: OfferingRow) -> dict[str, Any]:
         "description": row.description,
         "first_seen": iso(row.first_seen_at),
         "last_seen": iso(row.last_seen_at),
+        "sequence": row.sequence,
     }
 
 
@@ -59,16 +63,16 @@ def catalog_document(session: Session, *, now: Any = None) -> dict[str, Any]:
             "http_status": row.http_status,
             "last_checked": row.last_checked_at,
             "since": row.since,
+            "redirect_target": redirect_target(row),
             "suggestion": row.suggestion,
         })
     offerings: dict[str, list[dict[str, Any]]] = {}
     for off in offering_rows(session):
         offerings.setdefault(off.provider, []).append(offering_dict(off))
-    guide_meta = session.get(Meta, "guide")
     return {
         "schema": SCHEMA,
         "generated_at": iso(now or utcnow()),
-        "guide": json.loads(guide_meta.value) if guide_meta else {},
+        "guide": guide_meta(session),
         "sections": sections,
         "providers": [
             {"slug": p.slug, "name": p.name, "home": p.home_url,

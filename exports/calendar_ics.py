@@ -1,0 +1,114 @@
+"""`ics`: the upcoming scheduled offerings as an iCalendar feed (RFC 5545, icalendar library).
+
+Each event's UID is derived from provider and offering key (`exports.common.offering_uid`), so a
+calendar app updates an event instead of duplicating it; SEQUENCE is the offering's `sequence`,
+which the listings crawl bumps on a reschedule or a fee change. Self-paced and unscheduled
+offerings are left out; an offering stays in the feed until it has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from catalog.models import utcnow
+from catalog.queries import OfferingRow, guide_meta, offering_rows
+from exports.base import Exporter
+from exports.common import (
+    clean_text,
+    fee_text,
+    is_upcoming,
+    local,
+    offering_uid,
+    one_line,
+    web_url,
+)
+
+PRODID = "-//shelfcheck//upcoming training//EN"
+
+
+def event_description(row: OfferingRow) -> str:
+    """The event text: the provider's excerpt, then provider, format, fee and LSSC approval."""
+    lines = []
+    if row.description:
+        lines += [clean_text(row.description).strip(), ""]
+    lines.append(f"Provider: {one_line(row.provider_name)}")
+    if row.format:
+        lines.append(f"Format: {one_line(row.format)}")
+    lines.append(f"Fee: {fee_text(row)}")
+    if row.lssc_approved:
+        lines.append("LSSC approved: yes")
+    if url := web_url(row.url):
+        lines += ["", url]
+    return "\n".join(lines)
+
+
+def _event(row: OfferingRow, start: datetime, stamp: datetime) -> Any:
+    import icalendar
+
+    event = icalendar.Event()
+    event.add("uid", offering_uid(row.provider, row.key))
+    event.add("dtstamp", stamp)
+    event.add("sequence", row.sequence)
+    event.add("summary", one_line(row.title))
+    event.add("dtstart", local(start, row.timezone))
+    if row.end_at is not None and row.end_at > start:
+        event.add("dtend", local(row.end_at, row.timezone))
+    if url := web_url(row.url):
+        event.add("url", url)
+    event.add("description", event_description(row))
+    if row.format:
+        event.add("categories", [one_line(row.format)])
+    event.add("created", row.first_seen_at)
+    event.add("status", "CONFIRMED")
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def render_calendar(session: Session, *, now: datetime | None = None) -> bytes:
+    """The iCalendar feed of offerings that are scheduled and not over at `now`."""
+    import icalendar
+
+    now = now or utcnow()
+    events = sorted(
+        ((row.start_at, row) for row in offering_rows(session)
+         if is_upcoming(row, now) and row.start_at is not None),
+        key=lambda item: (item[0], item[1].provider, item[1].key),
+    )
+    title = one_line(guide_meta(session).get("title")) or "shelfcheck"
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", f"{title}: upcoming training")
+    cal.add("x-wr-caldesc", "Upcoming webinars and courses of the guide's providers.")
+    cal.add("refresh-interval", timedelta(days=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "P1D")
+    # VTIMEZONEs first, in name order, spanning only the years the events use.
+    if events:
+        first = events[0][0]
+        last = max((row.end_at or start) for start, row in events)
+        for tzid in sorted({str(local(start, row.timezone).tzinfo) for start, row in events}):
+            if tzid != "UTC":
+                cal.add_component(icalendar.Timezone.from_tzid(
+                    tzid, first_date=date(first.year - 1, 1, 1),
+                    last_date=date(last.year + 2, 1, 1)))
+    for start, row in events:
+        cal.add_component(_event(row, start, now))
+    return cal.to_ical()
+
+
+class IcsExporter(Exporter):
+    """Upcoming offerings for calendar apps."""
+
+    kind = "ics"
+    default_name = "offerings.ics"
+    description = "upcoming scheduled offerings as an iCalendar feed"
+
+    def render(self, session: Session) -> Mapping[str, bytes]:
+        return {self.default_name: render_calendar(session, now=self.now)}
+

@@ -1,0 +1,80 @@
+"""`html`: the guide page regenerated from the catalog, with its schema.org JSON-LD embedded.
+
+The default page is for maintainers (broken links flagged, suggestions shown); with `public`
+it is for readers (broken links left out, permanent redirects replaced by their targets).
+The markup follows LibGuides' boxes, so `catalog import-guide` reads the page back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from functools import cache
+from typing import Any
+
+import jinja2
+from sqlalchemy.orm import Session
+
+from catalog.models import utcnow
+from catalog.queries import guide_meta, resource_rows
+from exports.base import Exporter
+from exports.common import ResourceView, one_line, resource_views, web_url
+from exports.guide_jsonld import guide_jsonld
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of the export templates; autoescape is always on."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("exports", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
+    return env
+
+
+def _template_resource(view: ResourceView) -> dict[str, Any]:
+    data = asdict(view)
+    data["suggestion_href"] = web_url(view.suggestion) if view.link_state == "broken" else None
+    data["target_href"] = web_url(view.redirect_target)
+    return data
+
+
+def render_guide_page(session: Session, *, public: bool = False, now: Any = None) -> str:
+    """The guide page as HTML text."""
+    now = now or utcnow()
+    guide = guide_meta(session)
+    rows = list(resource_rows(session))
+    views = resource_views(rows, public=public)
+    sections: list[dict[str, Any]] = []
+    for view in views:
+        if not sections or sections[-1]["name"] != view.section:
+            sections.append({"name": view.section, "resources": []})
+        sections[-1]["resources"].append(_template_resource(view))
+    states = [r.link_state for r in rows]
+    counts = {state: states.count(state)
+              for state in ("broken", "redirected", "unverifiable", "unknown", "no_url")}
+    counts["resources"] = len(rows)
+    return environment().get_template("guide.html.j2").render(
+        guide={"title": one_line(guide.get("title")) or "Guide", "url": web_url(guide.get("url"))},
+        sections=sections,
+        public=public,
+        counts=counts,
+        generated=now.strftime("%Y-%m-%d %H:%M UTC"),
+        jsonld=guide_jsonld(session, public=public, now=now),
+    )
+
+
+class HtmlExporter(Exporter):
+    """The regenerated guide page."""
+
+    kind = "html"
+    default_name = "guide.html"
+    description = "the guide page (maintainer view; --public for readers) with JSON-LD"
+
+    def render(self, session: Session) -> Mapping[str, bytes]:
+        html = render_guide_page(session, public=self.public, now=self.now)
+        return {self.default_name: html.encode("utf-8")}

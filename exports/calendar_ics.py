@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalog.models import utcnow
-from catalog.queries import OfferingRow, guide_meta, offering_rows
+from catalog.queries import OfferingRow, guide_meta
 from exports.base import Exporter
 from exports.common import (
     clean_text,
@@ -24,6 +24,7 @@ from exports.common import (
     local,
     offering_uid,
     one_line,
+    published_offerings,
     web_url,
 )
 
@@ -74,7 +75,7 @@ def render_calendar(session: Session, *, now: datetime | None = None) -> bytes:
 
     now = now or utcnow()
     events = sorted(
-        ((row.start_at, row) for row in offering_rows(session)
+        ((row.start_at, row) for row in published_offerings(session)
          if is_upcoming(row, now) and row.start_at is not None),
         key=lambda item: (item[0], item[1].provider, item[1].key),
     )

@@ -9,8 +9,10 @@ from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.orm import Session
+
 from catalog.links import link_key
-from catalog.queries import OfferingRow, ResourceRow
+from catalog.queries import OfferingRow, ResourceRow, offering_rows, providers
 
 # Offering UIDs are UUIDv5 of "<provider slug>\n<offering key>" in this namespace: the same
 # offering gives the same UID in every export (iCalendar UID, JSON "uid"), on every machine.
@@ -66,6 +68,12 @@ def zone(name: str | None) -> tzinfo:
 def local(dt: datetime, zone_name: str | None) -> datetime:
     """An aware datetime shown in the offering's own time zone."""
     return dt.astimezone(zone(zone_name))
+
+
+def published_offerings(session: Session) -> list[OfferingRow]:
+    """Active offerings of the providers the catalog still lists."""
+    listed = {p.slug for p in providers(session)}
+    return [row for row in offering_rows(session) if row.provider in listed]
 
 
 def is_course(row: OfferingRow) -> bool:
@@ -137,6 +145,18 @@ class LinkPolicy:
         if state == "redirected" and target:
             return web_url(target) or href
         return href
+
+
+def verdict_message(key: str | None) -> str | None:
+    """The link checker's readable message for a verdict key, when it has one."""
+    if not key:
+        return None
+    try:
+        from crawler.verdicts import VERDICTS
+    except ImportError:
+        return None
+    verdict = VERDICTS.get(key)
+    return verdict.message if verdict else None
 
 
 def redirect_target(row: ResourceRow) -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from catalog.models import utcnow
 from catalog.queries import guide_meta, resource_rows
 from exports.base import Exporter
-from exports.common import ResourceView, one_line, resource_views, web_url
+from exports.common import ResourceView, one_line, resource_views, verdict_message, web_url
 from exports.guide_jsonld import guide_jsonld
 
 
@@ -40,6 +40,7 @@ def _template_resource(view: ResourceView) -> dict[str, Any]:
     data = asdict(view)
     data["suggestion_href"] = web_url(view.suggestion) if view.link_state == "broken" else None
     data["target_href"] = web_url(view.redirect_target)
+    data["verdict_message"] = verdict_message(view.verdict)
     return data
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalog.models import Provider, utcnow
-from catalog.queries import OfferingRow, guide_meta, offering_rows, providers, resource_rows
+from catalog.queries import OfferingRow, guide_meta, providers, resource_rows
 from exports.base import Exporter
 from exports.common import (
     LinkPolicy,
@@ -22,6 +22,7 @@ from exports.common import (
     local,
     offering_uid,
     one_line,
+    published_offerings,
     resource_views,
     web_url,
 )
@@ -68,14 +69,12 @@ def resource_list(guide: Mapping[str, Any], views: list[ResourceView],
                                           provider.home_url if provider else None, links),
             }),
         })
-    return _compact({
+    return {**_compact({
         "@type": "ItemList",
         "@id": f"{guide_url}#resources" if guide_url else None,
         "name": one_line(guide.get("title")) or "Resources",
         "url": guide_url,
-        "numberOfItems": len(items),
-        "itemListElement": items,
-    })
+    }), "numberOfItems": len(items), "itemListElement": items}
 
 
 def offers(row: OfferingRow, links: LinkPolicy) -> list[dict[str, Any]]:
@@ -127,7 +126,7 @@ def guide_jsonld(session: Session, *, public: bool = False,
     orgs = {p.slug: p for p in providers(session, active_only=False)}
     rows = list(resource_rows(session))
     links = LinkPolicy(rows, public=public)
-    current = [row for row in offering_rows(session) if is_current(row, now)]
+    current = [row for row in published_offerings(session) if is_current(row, now)]
     graph = [resource_list(guide_meta(session), resource_views(rows, public=public), orgs, links)]
     for row in current:
         provider = orgs.get(row.provider)

@@ -68,10 +68,10 @@ CATALOG: dict[str, Any] = {
 # url -> (state, verdict, http status, redirect target)
 LINK_HEALTH: dict[str, tuple[str, str | None, int | None, str | None]] = {
     "https://infopeople.org/training": ("ok", "ok", 200, None),
-    "https://libraryjuiceacademy.com/": ("redirected", "moved_permanently", 301,
+    "https://libraryjuiceacademy.com/": ("redirected", "redirected", 301,
                                          "https://libraryjuiceacademy.com/shop/"),
     "https://libraries.idaho.gov/continuing-education/able/": ("broken", "not_found", 404, None),
-    "https://www.webjunction.org/": ("unverifiable", "forbidden", 403, None),
+    "https://www.webjunction.org/": ("unverifiable", "blocked", 403, None),
     "https://www.webjunction.org/documents/webjunction/Library_Staff_Competency_Collections.html":
         ("ok", "ok", 200, None),
 }
@@ -194,7 +194,7 @@ def populate(session: Session) -> dict[str, Any]:
         record_event(session, "link_broken", run=run, link=links[BROKEN_URL],
                      verdict="not_found", http_status=404, detected_at=at("2027-01-02", 2, 10)),
         record_event(session, "link_redirected", run=run, link=links[REDIRECTED_URL],
-                     new=REDIRECT_TARGET, verdict="moved_permanently", http_status=301,
+                     new=REDIRECT_TARGET, verdict="redirected", http_status=301,
                      detected_at=at("2027-01-02", 2, 11)),
         record_event(session, "fee_changed", run=listings, offering=objs["course"],
                      provider=infopeople, tier="non-members", old="150.00", new="200.00",

@@ -27,7 +27,7 @@ from catalog.events import record_event
 from catalog.queries import offering_rows, resource_rows
 from exports import write_exports
 from exports.base import export_kinds, get_exporter
-from exports.common import offering_uid
+from exports.common import offering_uid, verdict_message
 from shelfcheck.errors import UsageError
 from tests.exports_data import (
     BROKEN_URL,
@@ -276,6 +276,8 @@ def test_html_maintainer_view_flags_broken_links_and_shows_suggestions(filled: E
     assert len(broken) == 1
     assert broken[0].cssselect("a")[0].get("href") == BROKEN_URL
     assert "Broken link" in broken[0].text_content() and "HTTP 404" in broken[0].text_content()
+    if message := verdict_message("not_found"):  # the link checker's words, when installed
+        assert message in broken[0].text_content()
     assert f"https://web.archive.org/web/*/{BROKEN_URL}" in [
         a.get("href") for a in broken[0].cssselect(".flag a")]
     moved = page.cssselect("li.link-redirected")[0]
@@ -366,3 +368,28 @@ def test_cli_export_writes_each_format(filled: Engine, db_url: str, cli: Any,
     result = cli("--database-url", db_url, "export", "--format", "yaml")
     assert result.exit_code == 2
     assert "unknown export format 'yaml'" in result.output
+
+
+def test_an_empty_catalog_exports_valid_empty_files(engine: Engine) -> None:
+    doc = json.loads(one(engine, "json"))
+    validator().validate(doc)
+    assert (doc["sections"], doc["providers"], doc["guide"]) == ([], [], {})
+    assert calendar_events(one(engine, "ics")) == {}
+    feed = feedparser.parse(one(engine, "atom"))
+    assert not feed.bozo and feed.entries == []
+    items, offerings = graph_items(jsonld_of(one(engine, "html")))
+    assert (items, offerings) == ([], [])
+    assert [len(f.splitlines()) for f in render(engine, "csv").values()] == [1, 1]
+
+
+def test_offerings_of_a_provider_dropped_from_the_catalog_are_not_published(
+        filled: Engine) -> None:
+    with transaction(filled) as session:
+        from catalog.models import Provider
+
+        session.query(Provider).filter_by(slug="webjunction").one().active = False
+    assert "Hosting Book Clubs" not in calendar_events(one(filled, "ics"))
+    _, offerings = graph_items(json.loads(one(filled, "jsonld")))
+    assert {"Hosting Book Clubs", "On-demand Webinar Archive"}.isdisjoint(
+        o["name"] for o in offerings)
+    assert "webjunction" not in [p["slug"] for p in json.loads(one(filled, "json"))["providers"]]

@@ -92,6 +92,10 @@ KEYS: tuple[Key, ...] = (
     Key("email_password", "optstr", None, "SMTP login password.", secret=True),
     Key("email_from", "str", "shelfcheck@localhost", "Sender address."),
     Key("email_to", "list", [], "Recipient addresses."),
+    Key("email_timeout", "float", 30.0, "Seconds the SMTP server may take to answer.",
+        minimum=0.1),
+    Key("email_ca_file", "optstr", None,
+        "CA certificates (PEM) that verify the SMTP server for STARTTLS; empty: the system's."),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 

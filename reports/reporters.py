@@ -1,0 +1,200 @@
+"""The registry of report formats: each format is one `Reporter` subclass with a `kind`.
+
+Another format is one more class: set `kind`, `extension` and `media_type`, implement `render`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Any, ClassVar
+
+from reports.model import ChangeRow, LinkRow, Report, UpcomingRow
+from reports.templating import environment
+from shelfcheck.errors import UsageError
+
+REPORTERS: dict[str, type[Reporter]] = {}
+
+
+class Reporter:
+    """Renders a `Report` in one format."""
+
+    kind: ClassVar[str] = ""
+    extension: ClassVar[str] = ""
+    media_type: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            REPORTERS[cls.kind] = cls
+
+    def render(self, report: Report) -> bytes:
+        """The report as the bytes of one file."""
+        raise NotImplementedError
+
+
+def get_reporter(kind: str) -> type[Reporter]:
+    """The reporter class of `kind`, or a UsageError naming the known kinds."""
+    try:
+        return REPORTERS[kind]
+    except KeyError:
+        known = ", ".join(REPORTERS)
+        raise UsageError(f"unknown report format '{kind}' (known: {known})") from None
+
+
+def reporter_kinds() -> list[str]:
+    """Every registered format, in registration order."""
+    return list(REPORTERS)
+
+
+class TemplateReporter(Reporter):
+    """A format rendered by the Jinja2 template ``report.<kind>.j2``."""
+
+    def render(self, report: Report) -> bytes:
+        env = environment(self.kind, report.timezone)
+        text = env.get_template(f"report.{self.kind}.j2").render(r=report)
+        return text.encode("utf-8")
+
+
+class MarkdownReporter(TemplateReporter):
+    """Markdown that reads as plain text in a terminal and an e-mail."""
+
+    kind = "md"
+    extension = "md"
+    media_type = "text/markdown"
+    description = "Markdown, readable as plain text"
+
+
+class HtmlReporter(TemplateReporter):
+    """One self-contained HTML file with inline styles, for browsers and e-mail clients."""
+
+    kind = "html"
+    extension = "html"
+    media_type = "text/html"
+    description = "self-contained HTML with inline CSS"
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 with an offset, or None."""
+    return value.isoformat() if value is not None else None
+
+
+def change_dict(change: ChangeRow) -> dict[str, Any]:
+    """A change event as the JSON contract writes it."""
+    return {
+        "id": change.id, "kind": change.kind, "severity": change.severity,
+        "message": change.message,
+        "detected_at": iso(change.detected_at), "run_id": change.run_id, "url": change.url,
+        "provider": change.provider, "resources": list(change.resources),
+        "sections": list(change.sections), "title": change.title, "old": change.old,
+        "new": change.new, "tier": change.tier, "verdict": change.verdict,
+        "http_status": change.http_status, "detail": change.detail,
+        "start": iso(change.start), "end": iso(change.end), "recipe": change.recipe,
+    }
+
+
+def link_dict(link: LinkRow) -> dict[str, Any]:
+    """A link that is not ok, as the JSON contract writes it."""
+    return {
+        "url": link.url, "state": link.state, "verdict": link.verdict,
+        "verdict_message": link.verdict_message,
+        "http_status": link.http_status, "detail": link.detail, "since": iso(link.since),
+        "first_failed": iso(link.first_failed), "last_checked": iso(link.last_checked),
+        "new": link.new, "resources": list(link.resources), "sections": list(link.sections),
+        "providers": list(link.providers), "redirect_target": link.redirect_target,
+        "suggestion": link.suggestion,
+    }
+
+
+def upcoming_dict(row: UpcomingRow) -> dict[str, Any]:
+    """An upcoming offering as the JSON contract writes it."""
+    return {
+        "provider": row.provider, "title": row.title, "url": row.url, "format": row.format,
+        "start": iso(row.start), "end": iso(row.end), "timezone": row.timezone,
+        "fee_known": row.fee_known,
+        "fees": [{"tier": f.tier, "amount": f.amount, "currency": f.currency} for f in row.fees],
+    }
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The report as the ``shelfcheck.report/1`` JSON document (see docs/report.md)."""
+    s = report.summary
+    return {
+        "schema": report.schema,
+        "generated_at": iso(report.generated_at),
+        "period": {"start": iso(report.period_start), "end": iso(report.period_end)},
+        "summary": {
+            "links_checked": s.links_checked, "broken": s.broken, "redirected": s.redirected,
+            "unverifiable": s.unverifiable, "offerings_added": s.offerings_added,
+            "offerings_removed": s.offerings_removed,
+            "offerings_rescheduled": s.offerings_rescheduled, "fees_changed": s.fees_changed,
+            "warnings": s.warnings, "actions": s.actions, "no_url": s.no_url,
+            "recovered": s.recovered, "unchecked": s.unchecked,
+            "offerings_updated": s.offerings_updated, "offerings_ended": s.offerings_ended,
+        },
+        "runs": [
+            {"id": r.id, "kind": r.kind, "started_at": iso(r.started_at),
+             "finished_at": iso(r.finished_at), "outcome": r.outcome, "detail": r.detail}
+            for r in report.runs
+        ],
+        "changes": [change_dict(c) for c in report.changes],
+        "links": [link_dict(link) for link in report.links],
+        "no_url": [{"title": n.title, "section": n.section, "provider": n.provider}
+                   for n in report.no_url],
+        "upcoming": [upcoming_dict(u) for u in report.upcoming],
+    }
+
+
+class JsonReporter(Reporter):
+    """The ``shelfcheck.report/1`` JSON contract; ``<``, ``>`` and ``&`` are \\u-escaped."""
+
+    kind = "json"
+    extension = "json"
+    media_type = "application/json"
+    description = "versioned JSON for other tools (schema shelfcheck.report/1)"
+
+    def render(self, report: Report) -> bytes:
+        text = json.dumps(report_document(report), indent=2, ensure_ascii=False)
+        # Same value once parsed, but inert if someone pastes the file into an HTML page.
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return (text + "\n").encode("utf-8")
+
+
+CSV_COLUMNS = ["detected_at", "kind", "severity", "provider", "title", "url", "old", "new",
+               "tier", "verdict", "http_status", "resources", "sections", "detail", "start",
+               "run_id"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula: a leading =, +, -, @ gets a quote."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class CsvReporter(Reporter):
+    """One row per change event of the period."""
+
+    kind = "csv"
+    extension = "csv"
+    media_type = "text/csv"
+    description = "one row per change, for spreadsheets"
+
+    def render(self, report: Report) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for c in report.changes:
+            writer.writerow([
+                iso(c.detected_at), c.kind, c.severity, c.provider or "", csv_cell(c.title),
+                csv_cell(c.url), csv_cell(c.old), csv_cell(c.new), csv_cell(c.tier),
+                c.verdict or "", "" if c.http_status is None else c.http_status,
+                csv_cell("; ".join(c.resources)), csv_cell("; ".join(c.sections)),
+                csv_cell(c.detail), iso(c.start) or "", "" if c.run_id is None else c.run_id,
+            ])
+        return buffer.getvalue().encode("utf-8")

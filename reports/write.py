@@ -1,0 +1,189 @@
+"""Write the report: choose the period, render every format, write files, e-mail, record it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from catalog.db import transaction
+from catalog.models import ReportRecord, utcnow
+from exports.atomic import atomic_write_bytes
+from reports.build import build_report
+from reports.model import Report
+from reports.reporters import get_reporter
+from reports.templating import zone
+from shelfcheck.config import Settings
+from shelfcheck.errors import ConfigError, UsageError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DAYS = 7
+FILE_PREFIX = "shelfcheck-report-"
+
+
+@dataclass
+class ReportOutcome:
+    """What `write_report` did: the files, the ReportRecord, and the e-mail result."""
+
+    paths: list[Path]
+    record_id: int
+    period_start: datetime
+    period_end: datetime
+    actions: int
+    emailed: bool = False
+    email_error: str | None = None
+    summary: dict[str, int] = field(default_factory=dict)
+
+
+def default_since(session: Session, until: datetime) -> datetime:
+    """The end of the latest report's period, or 7 days before `until` when there is none."""
+    last = session.scalar(select(func.max(ReportRecord.period_end)))
+    return last if last is not None else until - timedelta(days=DEFAULT_DAYS)
+
+
+def resolve_period(
+    session: Session, *, since: datetime | None, until: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """The period [start, end) of a report; a UsageError when it is empty or reversed."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise UsageError(f"--{name} {value.isoformat()} has no time zone offset")
+    end = (until or now).astimezone(UTC)
+    start = (since or default_since(session, end)).astimezone(UTC)
+    if start >= end:
+        if since is None:
+            raise UsageError(
+                f"the last report already covers the time up to {start.isoformat()}; "
+                "pass --since or --days to choose the period"
+            )
+        raise UsageError(f"--since {start.isoformat()} is not before --until {end.isoformat()}")
+    return start, end
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Session]:
+    """A read session that sees one consistent state (REPEATABLE READ on PostgreSQL)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, \
+                conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
+            yield session
+    else:
+        with transaction(engine) as session:
+            yield session
+
+
+def report_file_name(report: Report, extension: str) -> str:
+    """``shelfcheck-report-2027-01-04.md``: named by the period's last day, in local time."""
+    day = report.period_end.astimezone(zone(report.timezone)).strftime("%Y-%m-%d")
+    return f"{FILE_PREFIX}{day}.{extension}"
+
+
+def write_report(
+    engine: Engine,
+    settings: Settings,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    formats: Sequence[str] | None = None,
+    out_dir: str | Path | None = None,
+    email: bool | None = None,
+    now: datetime | None = None,
+) -> ReportOutcome:
+    """Build the report of [since, until), write each format and its ``latest.*`` copy, send it.
+
+    `email=None` follows `email_enabled`. A failure to send is returned in `email_error`; the
+    files are written and the report recorded either way.
+    """
+    now = now or utcnow()
+    kinds = list(dict.fromkeys(formats if formats is not None else settings.report_formats))
+    if not kinds:
+        raise UsageError("no report format chosen (report_formats is empty)")
+    reporters = {kind: get_reporter(kind)() for kind in kinds}
+    send = settings.email_enabled if email is None else email
+    out = Path(out_dir if out_dir is not None else settings.reports_dir)
+
+    with snapshot(engine) as session:
+        start, end = resolve_period(session, since=since, until=until, now=now)
+        report = build_report(session, start=start, end=end, now=now,
+                              timezone=settings.timezone)
+
+    rendered = {kind: reporter.render(report) for kind, reporter in reporters.items()}
+    paths: list[Path] = []
+    for kind, data in rendered.items():
+        extension = reporters[kind].extension
+        dated = out / report_file_name(report, extension)
+        atomic_write_bytes(dated, data)
+        atomic_write_bytes(out / f"latest.{extension}", data)
+        paths.append(dated)
+    paths += [out / f"latest.{reporters[kind].extension}" for kind in rendered]
+
+    email_error: str | None = None
+    if send:
+        email_error = _send(settings, report, rendered)
+
+    with transaction(engine) as session:
+        record = ReportRecord(generated_at=now, period_start=start, period_end=end,
+                              paths=[str(p) for p in paths], emailed=send and not email_error)
+        session.add(record)
+        session.flush()
+        record_id = record.id
+
+    summary = report.summary
+    return ReportOutcome(
+        paths=paths, record_id=record_id, period_start=start, period_end=end,
+        actions=summary.actions, emailed=send and not email_error, email_error=email_error,
+        summary={name: getattr(summary, name) for name in summary.__dataclass_fields__},
+    )
+
+
+def _send(settings: Settings, report: Report, rendered: dict[str, bytes]) -> str | None:
+    from reports.email import EmailError, send_report
+
+    text = rendered.get("md") or get_reporter("md")().render(report)
+    html = rendered.get("html") or get_reporter("html")().render(report)
+    try:
+        send_report(settings, report, text.decode("utf-8"), html.decode("utf-8"))
+    except EmailError as exc:
+        log.error("%s", exc)
+        return str(exc)
+    return None
+
+
+_EVERY = re.compile(r"\s*(\d+)\s*(?:d|days?)?\s*")
+
+
+def report_interval_days(value: str) -> int:
+    """Days between reports for `report_every`: daily, weekly, or a number of days."""
+    named = {"daily": 1, "weekly": 7}
+    text = str(value).strip().lower()
+    if text in named:
+        return named[text]
+    match = _EVERY.fullmatch(text)
+    if match and int(match.group(1)) >= 1:
+        return int(match.group(1))
+    raise ConfigError(
+        f"key 'report_every': expected daily, weekly or a number of days (got {value!r})"
+    )
+
+
+def report_due(engine: Engine, settings: Settings, now: datetime) -> bool:
+    """True when no report was written yet, or the last one is `report_every` days old.
+
+    Days are counted as calendar days in `timezone`, so a report that ran a few minutes late
+    (scheduler jitter) does not push the next one back a whole period.
+    """
+    days = report_interval_days(settings.report_every)
+    with transaction(engine) as session:
+        last = session.scalar(select(func.max(ReportRecord.generated_at)))
+    if last is None:
+        return True
+    tz = zone(settings.timezone)
+    return (now.astimezone(tz).date() - last.astimezone(tz).date()).days >= days

@@ -1,0 +1,82 @@
+"""`shelfcheck report`: write the change report of a period, and e-mail it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import click
+
+from shelfcheck.app import App
+from shelfcheck.errors import UsageError
+
+
+def parse_time(option: str, value: str, timezone: str) -> datetime:
+    """An ISO 8601 date or time; one without an offset is read in `timezone`."""
+    from reports.templating import zone
+
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{option} {value!r} is not an ISO 8601 date or time "
+            "(e.g. 2027-01-04 or 2027-01-04T07:00:00+00:00)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone(timezone))
+    return parsed
+
+
+@click.command("report")
+@click.option("--since", metavar="ISO8601",
+              help="Start of the period (default: the end of the last report, else 7 days ago).")
+@click.option("--days", type=click.IntRange(min=1), metavar="N",
+              help="The period is the N days before --until.")
+@click.option("--until", metavar="ISO8601", help="End of the period (default: now).")
+@click.option("--format", "formats", metavar="LIST",
+              help="Comma-separated formats: md, html, json, csv (default: report_formats).")
+@click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
+              help="Directory for the files (default: reports_dir).")
+@click.option("--email/--no-email", default=None,
+              help="Send the report by e-mail (default: email_enabled).")
+@click.pass_obj
+def report_cmd(app: App, since: str | None, days: int | None, until: str | None,
+               formats: str | None, out: str | None, email: bool | None) -> None:
+    """Write the change report: one file per format plus latest.* copies; print the paths.
+
+    Times without an offset are read in the configured timezone.
+    """
+    from catalog.models import utcnow
+    from reports.reporters import get_reporter
+    from reports.write import write_report
+
+    if since and days:
+        raise UsageError("give --since or --days, not both")
+    tz = app.settings.timezone
+    until_at = parse_time("--until", until, tz) if until else None
+    since_at = parse_time("--since", since, tz) if since else None
+    now = utcnow()
+    if days:
+        since_at = (until_at or now) - timedelta(days=days)
+    kinds = None
+    if formats is not None:
+        kinds = [part.strip() for part in formats.split(",") if part.strip()]
+        if not kinds:
+            raise UsageError("--format needs at least one of: md, html, json, csv")
+        for kind in kinds:
+            get_reporter(kind)
+    outcome = write_report(app.engine, app.settings, since=since_at, until=until_at,
+                           formats=kinds, out_dir=out, email=email, now=now)
+    for path in outcome.paths:
+        click.echo(f"wrote {path}")
+    click.echo(f"period {outcome.period_start.isoformat()} to {outcome.period_end.isoformat()}: "
+               f"{outcome.actions} action{'' if outcome.actions == 1 else 's'}")
+    if outcome.emailed:
+        click.echo(f"e-mailed to {', '.join(app.settings.email_to)}")
+    if outcome.email_error:
+        click.echo(f"shelfcheck: error: the report was written but not e-mailed: "
+                   f"{outcome.email_error}", err=True)
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS = [report_cmd]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 import uuid
@@ -22,10 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, insert, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from catalog.db import open_database  # noqa: E402
-from catalog.models import (  # noqa: E402
+from catalog.db import open_database
+from catalog.models import (
     ChangeEvent,
     CrawlRun,
     FeeTier,
@@ -36,8 +33,8 @@ from catalog.models import (  # noqa: E402
     Resource,
     Section,
 )
-from reports.write import write_report  # noqa: E402
-from shelfcheck.config import load_settings  # noqa: E402
+from reports.write import write_report
+from shelfcheck.config import load_settings
 
 NOW = datetime(2027, 1, 4, 7, 0, tzinfo=UTC)
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

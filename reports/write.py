@@ -106,7 +106,12 @@ def write_report(
     kinds = list(dict.fromkeys(formats if formats is not None else settings.report_formats))
     if not kinds:
         raise UsageError("no report format chosen (report_formats is empty)")
-    reporters = {kind: get_reporter(kind)() for kind in kinds}
+    try:
+        reporters = {kind: get_reporter(kind)() for kind in kinds}
+    except UsageError as exc:
+        if formats is not None:
+            raise
+        raise ConfigError(f"key 'report_formats': {exc}") from None
     send = settings.email_enabled if email is None else email
     out = Path(out_dir if out_dir is not None else settings.reports_dir)
 

@@ -462,6 +462,14 @@ def test_reporter_registry() -> None:
         get_reporter("pdf")
 
 
+def test_unknown_format_in_the_configuration_names_the_key(engine: Engine,
+                                                          tmp_path: Path) -> None:
+    conf = settings(tmp_path, report_formats=["md", "pdf"])
+    with pytest.raises(ConfigError, match=r"key 'report_formats': unknown report format 'pdf'"):
+        write_report(engine, conf, now=NOW, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 # --- report_due -----------------------------------------------------------------------------
 
 

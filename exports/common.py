@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +40,7 @@ def one_line(text: str | None) -> str:
     return " ".join(clean_text(text).split())
 
 
+@lru_cache(maxsize=65536)
 def web_url(url: str | None) -> str | None:
     """`url` when it is an absolute http(s) address that may become a link, else None."""
     if not url:
@@ -132,14 +134,21 @@ class LinkPolicy:
 
     def __init__(self, rows: list[ResourceRow], *, public: bool) -> None:
         self.public = public
-        self.health = {row.link_url: (row.link_state, redirect_target(row))
-                       for row in rows if row.link_url}
+        self.health: dict[str, tuple[str, str | None]] = {}
+        for row in rows:
+            if row.link_url:
+                self.health[row.link_url] = (row.link_state, redirect_target(row))
+        # Addresses as written in the catalog map to their link without normalizing again.
+        self.known = {row.url: self.health[row.link_url]
+                      for row in rows if row.url and row.link_url}
 
     def __call__(self, url: str | None) -> str | None:
         href = web_url(url)
         if href is None or not self.public:
             return href
-        state, target = self.health.get(link_key(href)[0], ("unknown", None))
+        if href not in self.known:
+            self.known[href] = self.health.get(link_key(href)[0], ("unknown", None))
+        state, target = self.known[href]
         if state == "broken":
             return None
         if state == "redirected" and target:

@@ -8,18 +8,19 @@ The markup follows LibGuides' boxes, so `catalog import-guide` reads the page ba
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
+from datetime import UTC
 from functools import cache
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from catalog.models import utcnow
 from catalog.queries import guide_meta, resource_rows
 from exports.base import Exporter
 from exports.common import ResourceView, one_line, resource_views, verdict_message, web_url
-from exports.guide_jsonld import guide_jsonld
+from exports.guide_jsonld import guide_jsonld, safe_json
 
 
 @cache
@@ -32,12 +33,11 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
     return env
 
 
 def _template_resource(view: ResourceView) -> dict[str, Any]:
-    data = asdict(view)
+    data = dict(vars(view))
     data["suggestion_href"] = web_url(view.suggestion) if view.link_state == "broken" else None
     data["target_href"] = web_url(view.redirect_target)
     data["verdict_message"] = verdict_message(view.verdict)
@@ -46,7 +46,7 @@ def _template_resource(view: ResourceView) -> dict[str, Any]:
 
 def render_guide_page(session: Session, *, public: bool = False, now: Any = None) -> str:
     """The guide page as HTML text."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     guide = guide_meta(session)
     rows = list(resource_rows(session))
     views = resource_views(rows, public=public)
@@ -65,7 +65,8 @@ def render_guide_page(session: Session, *, public: bool = False, now: Any = None
         public=public,
         counts=counts,
         generated=now.strftime("%Y-%m-%d %H:%M UTC"),
-        jsonld=guide_jsonld(session, public=public, now=now),
+        jsonld=Markup(safe_json(guide_jsonld(session, public=public, now=now, rows=rows),
+                                indent=None)),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalog.models import Provider, utcnow
-from catalog.queries import OfferingRow, guide_meta, providers, resource_rows
+from catalog.queries import OfferingRow, ResourceRow, guide_meta, providers, resource_rows
 from exports.base import Exporter
 from exports.common import (
     LinkPolicy,
@@ -119,12 +119,15 @@ def offering_node(row: OfferingRow, home: str | None, links: LinkPolicy) -> dict
     return _compact(node)
 
 
-def guide_jsonld(session: Session, *, public: bool = False,
-                 now: datetime | None = None) -> dict[str, Any]:
-    """The whole JSON-LD document; `public` applies the reader view (see LinkPolicy)."""
+def guide_jsonld(session: Session, *, public: bool = False, now: datetime | None = None,
+                 rows: list[ResourceRow] | None = None) -> dict[str, Any]:
+    """The whole JSON-LD document; `public` applies the reader view (see LinkPolicy).
+
+    `rows` saves querying the resources again when the caller holds them.
+    """
     now = now or utcnow()
     orgs = {p.slug: p for p in providers(session, active_only=False)}
-    rows = list(resource_rows(session))
+    rows = list(resource_rows(session)) if rows is None else rows
     links = LinkPolicy(rows, public=public)
     current = [row for row in published_offerings(session) if is_current(row, now)]
     graph = [resource_list(guide_meta(session), resource_views(rows, public=public), orgs, links)]

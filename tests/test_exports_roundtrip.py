@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from catalog.catalogfile import parse_catalog
+from catalog.catalogfile import load_catalog, parse_catalog
 from catalog.db import open_database, transaction
 from catalog.importguide import import_guide
 from catalog.sync import sync_catalog
@@ -27,6 +27,9 @@ from tests.exports_data import (
     add_hostile,
     populate,
 )
+
+# A copy of shared/reference/sites/guide/education.html, the guide page the catalog comes from.
+REFERENCE_PAGE = Path(__file__).parent / "fixtures" / "guide" / "education.html"
 
 
 @pytest.fixture
@@ -98,3 +101,23 @@ def test_public_guide_page_imports_back_as_the_readers_guide(engine: Engine,
             resources.append({"title": r["title"], "url": url, "description": r["description"]})
         expected.append({"name": section["name"], "resources": resources})
     assert imported["sections"] == expected
+
+
+def test_regenerated_guide_page_has_the_outline_of_the_real_guide(engine: Engine,
+                                                                  tmp_path: Path) -> None:
+    """The packaged guide catalog, exported as a page, reads back like the LibGuides page
+    it was taken from: same title, address, sections, resources and links, in order."""
+    with transaction(engine) as session:
+        sync_catalog(session, load_catalog(None))
+    page = tmp_path / "guide.html"
+    with transaction(engine) as session:
+        get_exporter("html")(public=True, now=NOW).write(session, page)
+    regenerated, original = import_guide(str(page)), import_guide(str(REFERENCE_PAGE))
+
+    def outline(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str, str | None]]]]:
+        return [(s["name"], [(r["title"], r["url"]) for r in s["resources"]])
+                for s in doc["sections"]]
+
+    assert regenerated["guide"] == original["guide"]
+    assert outline(regenerated) == outline(original)
+    assert len(outline(original)) == 5

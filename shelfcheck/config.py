@@ -70,6 +70,9 @@ KEYS: tuple[Key, ...] = (
         "A crawl yielding fewer than this share of the last good count is extractor drift.",
         minimum=0.0),
     Key("timezone", "str", "UTC", "Time zone for schedules and dates without one."),
+    Key("host_map", "list", [],
+        "URL prefixes fetched elsewhere, REAL=LOCAL (tests and offline demos): e.g. "
+        "https://infopeople.org=http://127.0.0.1:8765/A/infopeople. Empty in production."),
     Key("schedule_links", "str", "0 2 * * *", "Cron expression of the link check job."),
     Key("schedule_listings", "str", "0 3 * * *", "Cron expression of the listings job."),
     Key("schedule_report", "str", "0 7 * * mon", "Cron expression of the report job."),

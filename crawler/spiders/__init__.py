@@ -1,0 +1,1 @@
+"""shelfcheck's spiders."""

@@ -1,0 +1,184 @@
+"""The walk over one provider's pages, without I/O: which page to fetch next, what each gave.
+
+The listing spider does the fetching; tests drive the same walk over fixture files.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from parsel import Selector
+
+from catalog.offerings import PageFailure, ProviderCrawl
+from catalog.urlnorm import InvalidURL, normalize_url
+from crawler.extract.ical import FeedEvent, parse_feed
+from crawler.extract.items import (
+    Draft,
+    extract_draft,
+    finalize,
+    item_link,
+    listing_items,
+    next_pages,
+)
+from crawler.extract.model import Page
+from crawler.extract.registry import ItemContext
+from crawler.recipe import Recipe
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """A listed item waiting for its detail page."""
+
+    listing: Page
+    item: Selector
+    link: str
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """A page to fetch: a listing page, an item's detail page or a feed."""
+
+    url: str
+    kind: str  # listing | detail | feed | probe (a listing page, else a detail page)
+    item: ItemRef | None = None
+
+
+@dataclass
+class ProviderWalk:
+    """The state of one provider's crawl; feed it pages, get the next fetches."""
+
+    slug: str
+    recipe: Recipe
+    tz: str
+    now: datetime
+    max_items: int | None = None
+    max_listing_pages: int | None = None
+    probe_url: str | None = None  # fetch this page instead of the listing (`recipes test --url`)
+    drafts: list[Draft] = field(default_factory=list)
+    feed_events: list[FeedEvent] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    crawl: ProviderCrawl = field(init=False)
+    items_seen: int = 0
+    listing_fetches: int = 0
+    probed_detail: bool = False
+
+    def __post_init__(self) -> None:
+        self.crawl = ProviderCrawl(self.slug, listing_url=self.recipe.listing[0],
+                                   item_selector=self.recipe.item)
+
+    def _new(self, url: str, kind: str, item: ItemRef | None = None) -> Fetch | None:
+        try:
+            key = normalize_url(url)
+        except InvalidURL:
+            self.crawl.warnings.append(f"skipped an invalid URL: {url!r}")
+            return None
+        if key in self.seen:
+            return None
+        self.seen.add(key)
+        return Fetch(key, kind, item)
+
+    def start(self) -> list[Fetch]:
+        """The first fetches: the listing URLs (or the probed page) and the feeds."""
+        if self.probe_url:
+            fetches = [self._new(self.probe_url, "probe")]
+        else:
+            fetches = [self._new(url, "listing") for url in self.recipe.listing]
+        self.listing_fetches = sum(f is not None for f in fetches)
+        fetches += [self._new(url, "feed") for url in self.recipe.feeds]
+        return [f for f in fetches if f is not None]
+
+    def _context(self, listing: Page, item: Selector, link: str | None,
+                 detail: Page | None) -> ItemContext:
+        return ItemContext(self.recipe, listing, item, link, detail, self.tz, self.now)
+
+    def _add_draft(self, ctx: ItemContext) -> None:
+        self.drafts.append(extract_draft(ctx, self.slug))
+
+    def on_page(self, fetch: Fetch, page: Page, *, not_modified: bool = False) -> list[Fetch]:
+        """Take a fetched page; returns the fetches it leads to."""
+        self.crawl.pages += 1
+        self.crawl.not_modified += int(not_modified)
+        if fetch.kind == "feed":
+            try:
+                self.feed_events.extend(parse_feed(page.text, tz=self.tz))
+            except ValueError as exc:
+                self.crawl.warnings.append(f"feed {fetch.url}: {exc}")
+            return []
+        if fetch.kind == "detail":
+            assert fetch.item is not None
+            ref = fetch.item
+            self._add_draft(self._context(ref.listing, ref.item, ref.link, page))
+            return []
+        if fetch.kind == "probe" and not listing_items(self.recipe, page):
+            # `probe_url` is not a listing page: read it as an item's detail page
+            self.probed_detail = True
+            self._add_draft(self._context(page, page.selector, page.url,
+                                          page if self.recipe.follow else None))
+            return []
+        return self._on_listing(page)
+
+    def _on_listing(self, page: Page) -> list[Fetch]:
+        self.crawl.listing_pages += 1
+        out: list[Fetch] = []
+        items = listing_items(self.recipe, page)
+        if not items:
+            self.crawl.warnings.append(
+                f"item: '{self.recipe.item}' matched nothing on {page.url}")
+        for item in items:
+            if self.max_items is not None and self.items_seen >= self.max_items:
+                break
+            self.items_seen += 1
+            link = item_link(self.recipe, item, page)
+            if self.recipe.follow and link:
+                fetch = self._new(link, "detail", ItemRef(page, item, link))
+                if fetch is not None:
+                    out.append(fetch)
+                continue
+            if self.recipe.follow:
+                self.crawl.warnings.append(
+                    f"link: '{self.recipe.link}' matched nothing in an item on {page.url}")
+            self._add_draft(self._context(page, item, link, None))
+        limit = self.recipe.max_pages if self.max_listing_pages is None else self.max_listing_pages
+        for url in next_pages(self.recipe, page):
+            fetch = self._new(url, "listing")
+            if fetch is None:
+                continue
+            if self.listing_fetches >= limit:
+                if self.max_listing_pages is None:
+                    self.crawl.warnings.append(
+                        f"paginate: stopped after max_pages={limit} listing pages")
+                break
+            self.listing_fetches += 1
+            out.append(fetch)
+        return out
+
+    def on_failure(self, fetch: Fetch, reason: str) -> None:
+        """A page could not be fetched."""
+        self.crawl.failures.append(PageFailure(fetch.url, reason))
+
+    def finish(self) -> ProviderCrawl:
+        """Merge every item with the feeds; the provider's crawl result."""
+        records = []
+        for draft in self.drafts:
+            record = finalize(self.recipe, draft, self.feed_events, tz=self.tz)
+            if record is None:
+                where = draft.detail_url or draft.link or draft.listing_url
+                self.crawl.warnings.append(f"fields.title: no title for an item ({where})")
+                continue
+            records.append(record)
+        self.crawl.records = records
+        self.crawl.warnings = summarize(self.crawl.warnings
+                                        + [w for r in records for w in r.warnings])
+        return self.crawl
+
+
+def summarize(warnings: list[str]) -> list[str]:
+    """Identical warnings counted once: "fields.when: nothing matched (…) (×5)"."""
+    counts: dict[str, int] = {}
+    for warning in warnings:
+        counts[warning] = counts.get(warning, 0) + 1
+    return [w if n == 1 else f"{w} (×{n})" for w, n in counts.items()]

@@ -1,0 +1,232 @@
+"""Link state across runs: the state machine, the outage guard, and applying a run's checks.
+
+A link is ``ok``, ``redirected``, ``broken``, ``unverifiable`` or ``unknown``. A failing verdict
+turns it ``broken`` only after `confirm_after` consecutive failing checks; ``blocked`` and
+``rate_limited`` make it ``unverifiable`` and never count as failures. Each change of state writes
+one change event; a state that does not change writes none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from catalog.db import transaction
+from catalog.events import record_event
+from catalog.models import CrawlRun, Link, LinkCheck, Resource
+
+FAILING = frozenset({
+    "not_found", "gone", "server_error", "timeout", "dns_error", "connection_error",
+    "tls_error", "soft_404", "redirect_loop", "invalid_url",
+})
+UNVERIFIABLE = frozenset({"blocked", "rate_limited"})
+NETWORK_FAILURES = frozenset({"dns_error", "connection_error"})
+STATES = ("ok", "redirected", "broken", "unverifiable", "unknown")
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """The state fields of one link."""
+
+    state: str = "unknown"
+    state_since: datetime | None = None
+    consecutive_failures: int = 0
+    first_failed_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    redirect_target: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """What one check found."""
+
+    verdict: str
+    http_status: int | None = None
+    final_url: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The new status of a link and the event kind its change writes (None: no event)."""
+
+    status: LinkStatus
+    event: str | None = None
+
+
+def transition(old: LinkStatus, check: Check, now: datetime, confirm_after: int) -> Transition:
+    """Apply one check to a link's status."""
+    verdict = check.verdict
+    if verdict in ("ok", "redirected"):
+        new_state = "redirected" if verdict == "redirected" else "ok"
+        target = check.final_url if verdict == "redirected" else None
+        status = replace(old, state=new_state, consecutive_failures=0, first_failed_at=None,
+                         last_ok_at=now, redirect_target=target)
+        event: str | None = None
+        if new_state == "redirected" and (old.state != "redirected"
+                                          or old.redirect_target != target):
+            event = "link_redirected"
+        elif new_state == "ok" and old.state in ("broken", "unverifiable"):
+            event = "link_recovered"
+        return Transition(_since(status, old, now), event)
+    if verdict in UNVERIFIABLE:
+        status = replace(old, state="unverifiable")
+        event = "link_unverifiable" if old.state != "unverifiable" else None
+        return Transition(_since(status, old, now), event)
+    if verdict in FAILING:
+        failures = old.consecutive_failures + 1
+        status = replace(old, consecutive_failures=failures,
+                         first_failed_at=old.first_failed_at or now)
+        if failures >= confirm_after:
+            status = replace(status, state="broken")
+        event = "link_broken" if status.state == "broken" and old.state != "broken" else None
+        return Transition(_since(status, old, now), event)
+    raise ValueError(f"unknown verdict {verdict!r}")
+
+
+def _since(status: LinkStatus, old: LinkStatus, now: datetime) -> LinkStatus:
+    if status.state != old.state:
+        return replace(status, state_since=now)
+    return status
+
+
+# --- the outage guard ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutageAssessment:
+    """Whether a run looks like a local network failure, and why."""
+
+    inconclusive: bool
+    hosts: int
+    failing_hosts: int
+    reason: str = ""
+
+
+def assess_outage(
+    session: Session, run_id: int, threshold: float, *, canary_failure: str | None = None
+) -> OutageAssessment:
+    """Judge a run: inconclusive when `threshold` of its hosts fail with DNS/connection errors
+    on every check, or when the canary URL failed."""
+    per_host = session.execute(
+        select(
+            Link.host,
+            func.count(LinkCheck.id),
+            func.sum(LinkCheck.verdict.in_(sorted(NETWORK_FAILURES)).cast(_int_type())),
+        )
+        .join(Link, Link.id == LinkCheck.link_id)
+        .where(LinkCheck.run_id == run_id, Link.host != "")
+        .group_by(Link.host)
+    ).all()
+    hosts = len(per_host)
+    failing = sum(1 for _host, total, bad in per_host if total and (bad or 0) >= total)
+    if canary_failure:
+        return OutageAssessment(True, hosts, failing, f"the canary URL failed: {canary_failure}")
+    if hosts and failing / hosts >= threshold:
+        return OutageAssessment(
+            True, hosts, failing,
+            f"{failing} of {hosts} hosts failed with DNS or connection errors "
+            f"(threshold {threshold:.0%}); this looks like a local network failure",
+        )
+    return OutageAssessment(False, hosts, failing)
+
+
+def _int_type() -> Any:
+    from sqlalchemy import Integer
+
+    return Integer()
+
+
+# --- applying a run --------------------------------------------------------------------------
+
+
+def _check_batches(engine: Engine, run_id: int, batch: int) -> Iterator[list[Any]]:
+    last = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    LinkCheck.id, LinkCheck.link_id, LinkCheck.verdict, LinkCheck.http_status,
+                    LinkCheck.final_url, LinkCheck.detail, LinkCheck.checked_at,
+                    Link.state, Link.state_since, Link.consecutive_failures,
+                    Link.first_failed_at, Link.last_ok_at, Link.redirect_target,
+                )
+                .join(Link, Link.id == LinkCheck.link_id)
+                .where(LinkCheck.run_id == run_id, LinkCheck.id > last)
+                .order_by(LinkCheck.id)
+                .limit(batch)
+            ).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield list(rows)
+
+
+def apply_run(
+    engine: Engine, run_id: int, confirm_after: int, *, batch: int = 1000
+) -> dict[str, int]:
+    """Move each checked link's state by this run's check; write one event per transition.
+
+    Streams the run's checks in batches and commits per batch. Returns counts of events by kind.
+    """
+    events: dict[str, int] = {}
+    for rows in _check_batches(engine, run_id, batch):
+        updates: list[dict[str, Any]] = []
+        pending: list[tuple[int, str, Check]] = []
+        for row in rows:
+            (_cid, link_id, verdict, http_status, final_url, detail, checked_at,
+             state, state_since, failures, first_failed, last_ok, target) = row
+            old = LinkStatus(state, state_since, failures or 0, first_failed, last_ok, target)
+            check = Check(verdict, http_status, final_url, detail)
+            result = transition(old, check, checked_at, confirm_after)
+            new = result.status
+            updates.append({
+                "b_id": link_id, "b_state": new.state, "b_since": new.state_since,
+                "b_failures": new.consecutive_failures, "b_first": new.first_failed_at,
+                "b_last_ok": new.last_ok_at, "b_target": new.redirect_target,
+                "b_verdict": verdict, "b_status": http_status, "b_detail": detail,
+                "b_checked": checked_at,
+            })
+            if result.event:
+                pending.append((link_id, result.event, check))
+        with transaction(engine) as session:
+            session.connection().execute(
+                update(Link.__table__)  # type: ignore[arg-type]
+                .where(Link.__table__.c.id == bindparam("b_id"))
+                .values(
+                    state=bindparam("b_state"), state_since=bindparam("b_since"),
+                    consecutive_failures=bindparam("b_failures"),
+                    first_failed_at=bindparam("b_first"), last_ok_at=bindparam("b_last_ok"),
+                    redirect_target=bindparam("b_target"), last_verdict=bindparam("b_verdict"),
+                    last_http_status=bindparam("b_status"), last_detail=bindparam("b_detail"),
+                    last_checked_at=bindparam("b_checked"),
+                ),
+                updates,
+            )
+            if pending:
+                run = session.get_one(CrawlRun, run_id)
+                for link_id, kind, check in pending:
+                    link = session.get_one(Link, link_id)
+                    events[kind] = events.get(kind, 0) + 1
+                    record_event(session, kind, run=run, link=link,
+                                 **_event_fields(session, kind, link, check))
+    return events
+
+
+def _event_fields(session: Session, kind: str, link: Link, check: Check) -> dict[str, Any]:
+    provider_ids = set(session.scalars(
+        select(Resource.provider_id).where(Resource.link_id == link.id,
+                                           Resource.state == "active")
+    ))
+    fields: dict[str, Any] = {
+        "verdict": check.verdict, "http_status": check.http_status, "detail": check.detail,
+        "provider_id": provider_ids.pop() if len(provider_ids) == 1 else None,
+    }
+    if kind == "link_redirected":
+        fields.update(old=link.url, new=check.final_url)
+    return fields

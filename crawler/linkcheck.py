@@ -1,0 +1,222 @@
+"""Run a link-health check: crawl every active link, store the checks, then move link states.
+
+`run_check_links` starts the Twisted reactor, so call it at most once per process (the CLI runs
+it in its own process). The run is recorded as a CrawlRun of kind "links"; its outcome is ``ok``,
+``inconclusive`` (the outage guard: checks stored, no state moved, one `run_inconclusive` event)
+or ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, exists, func, select
+
+from catalog.db import open_database, transaction
+from catalog.events import record_event
+from catalog.links import link_key
+from catalog.linkstate import apply_run, assess_outage
+from catalog.models import Link, LinkCheck, Provider, Resource
+from catalog.runs import StepResult, finish_run, start_run
+from crawler.settings import scrapy_settings
+from shelfcheck.config import Settings
+from shelfcheck.errors import UsageError
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[int, int, int], None]
+
+
+def link_scrapy_settings(settings: Settings, run_id: int) -> dict[str, Any]:
+    """The Scrapy settings of a link-check crawl."""
+    handler = "crawler.netguard.GuardedHTTPDownloadHandler"
+    return scrapy_settings(
+        settings,
+        DOWNLOAD_HANDLERS={"http": handler, "https": handler},
+        DOWNLOAD_VERIFY_CERTIFICATES=True,
+        DOWNLOAD_MAXSIZE=0,  # BodyPrefix bounds what is read
+        DOWNLOAD_DELAY=0,
+        DOWNLOADER_MIDDLEWARES={
+            "crawler.politeness.HostSlotMiddleware": 50,
+            "crawler.politeness.WaitMiddleware": 60,
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+            "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+        },
+        SPIDER_MIDDLEWARES={
+            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+        },
+        EXTENSIONS={
+            "crawler.politeness.CrawlDelay": 100,
+            "crawler.politeness.BodyPrefix": 100,
+            "scrapy.extensions.logstats.LogStats": None,
+            "scrapy.extensions.memusage.MemoryUsage": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
+        },
+        ITEM_PIPELINES={"crawler.linkpipeline.LinkCheckPipeline": 300},
+        SHELFCHECK_RUN_ID=run_id,
+        SHELFCHECK_ALLOW_PRIVATE_ADDRESSES=settings.allow_private_addresses,
+        SHELFCHECK_RETRY_TIMES=settings.retry_times,
+        SHELFCHECK_RETRY_BACKOFF=settings.retry_backoff,
+        SHELFCHECK_RETRY_AFTER_CAP=settings.retry_after_cap,
+        SHELFCHECK_BODY_PREFIX_SIZE=settings.body_prefix_size,
+        SHELFCHECK_MAX_CRAWL_DELAY=settings.max_crawl_delay,
+        SHELFCHECK_LINK_METHOD=settings.link_method,
+        REACTOR_THREADPOOL_MAXSIZE=20,
+        LOG_INSTALL_ROOT_HANDLER=False,
+    )
+
+
+def _scope(engine: Engine, provider: str | None,
+           urls: Sequence[str] | None) -> tuple[int | None, list[int] | None]:
+    """The provider id and link ids a run covers; unknown ones are usage errors."""
+    with transaction(engine) as session:
+        provider_id = None
+        if provider:
+            provider_id = session.scalar(select(Provider.id).where(Provider.slug == provider))
+            if provider_id is None:
+                known = ", ".join(session.scalars(select(Provider.slug).order_by(Provider.slug)))
+                raise UsageError(f"--provider: no provider {provider!r} in the catalog "
+                                 f"(known: {known or 'none; run `shelfcheck catalog sync`'})")
+        if not urls:
+            return provider_id, None
+        ids: list[int] = []
+        for url in urls:
+            stored, _host = link_key(url)
+            used = select(Resource.id).where(Resource.link_id == Link.id,
+                                             Resource.state == "active")
+            link_id = session.scalar(select(Link.id).where(Link.url == stored, exists(used)))
+            if link_id is None:
+                raise UsageError(f"--url: {url!r} is not a link of any active resource in the "
+                                 "catalog")
+            ids.append(link_id)
+        return provider_id, ids
+
+
+def _no_url_count(engine: Engine, provider_id: int | None) -> int:
+    with engine.connect() as conn:
+        query = select(func.count(Resource.id)).where(Resource.link_id.is_(None),
+                                                       Resource.state == "active")
+        if provider_id is not None:
+            query = query.where(Resource.provider_id == provider_id)
+        return int(conn.scalar(query) or 0)
+
+
+def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
+           link_ids: list[int] | None, progress: Progress | None) -> dict[str, Any]:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.linksource import LinkSource
+    from crawler.spiders.links import LinkSpider
+
+    for handler in logging.root.handlers:  # Scrapy's logging setup sets every level to DEBUG
+        if handler.level == logging.NOTSET:
+            handler.setLevel(settings.log_level)
+    process = CrawlerProcess(link_scrapy_settings(settings, run_id))
+    crawler = process.create_crawler(LinkSpider)
+    source = LinkSource(engine, provider_id=provider_id, link_ids=link_ids)
+    process.crawl(crawler, source=source, canary_url=settings.canary_url, progress=progress)
+    # Scrapy's logging setup resets levels: keep ours, and keep the robots.txt middleware
+    # from logging a traceback per unreachable host (the checks record those failures).
+    logging.root.setLevel(settings.log_level)
+    logging.getLogger("scrapy").setLevel(settings.log_level)
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+    process.start()
+    spider = crawler.spider
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    return {
+        "total": getattr(spider, "total", 0),
+        "checked": getattr(spider, "checked", 0),
+        "canary_failure": getattr(spider, "canary_failure", None),
+        "error": getattr(spider, "error", None) or stats.get("shelfcheck/pipeline_error"),
+        "finish_reason": stats.get("finish_reason"),
+        "requests": stats.get("downloader/request_count", 0),
+    }
+
+
+def run_check_links(
+    settings: Settings,
+    *,
+    provider: str | None = None,
+    urls: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> StepResult:
+    """Check the catalog's links (all, one provider's, or the given URLs); see the module doc."""
+    engine = open_database(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+    try:
+        provider_id, link_ids = _scope(engine, provider, urls)
+        run_id = start_run(engine, "links")
+        started = time.monotonic()
+        try:
+            crawl = _crawl(settings, engine, run_id, provider_id, link_ids, progress)
+        except Exception as exc:
+            logger.exception("link check crawl failed")
+            with transaction(engine) as session:
+                finish_run(session, run_id, "failed", detail=f"crawl failed: {exc}")
+            return StepResult("links", "failed", run_id, f"the crawl failed: {exc}")
+        return _conclude(settings, engine, run_id, provider_id, link_ids, crawl,
+                         time.monotonic() - started)
+    finally:
+        engine.dispose()
+
+
+def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
+              link_ids: list[int] | None, crawl: dict[str, Any], elapsed: float) -> StepResult:
+    with engine.connect() as conn:
+        verdicts = dict(conn.execute(
+            select(LinkCheck.verdict, func.count(LinkCheck.id))
+            .where(LinkCheck.run_id == run_id).group_by(LinkCheck.verdict)
+        ).all())
+    stored = sum(verdicts.values())
+    stats: dict[str, Any] = {
+        "links": crawl["total"], "checked": stored, "verdicts": verdicts,
+        "no_url": _no_url_count(engine, provider_id) if link_ids is None else 0,
+        "requests": crawl["requests"], "elapsed_s": round(elapsed, 2),
+        "finish_reason": crawl["finish_reason"],
+    }
+    if crawl["error"]:
+        with transaction(engine) as session:
+            finish_run(session, run_id, "failed", stats, detail=str(crawl["error"]))
+        return StepResult("links", "failed", run_id, f"the crawl failed: {crawl['error']}",
+                          stats)
+    with transaction(engine) as session:
+        guard = assess_outage(session, run_id, settings.outage_threshold,
+                              canary_failure=crawl["canary_failure"])
+        stats.update(hosts=guard.hosts, failing_hosts=guard.failing_hosts)
+        if guard.inconclusive:
+            run = finish_run(session, run_id, "inconclusive", stats, detail=guard.reason)
+            record_event(session, "run_inconclusive", run=run, detail=guard.reason)
+            return StepResult("links", "inconclusive", run_id,
+                              f"inconclusive: {guard.reason}; no link state was changed", stats)
+    events = apply_run(engine, run_id, settings.confirm_after)
+    stats["events"] = events
+    unchecked = crawl["total"] - stored
+    detail = None
+    if unchecked > 0:
+        detail = (f"{unchecked} links were not checked "
+                  f"({crawl['finish_reason'] or 'the crawl stopped early'})")
+        stats["unchecked"] = unchecked
+    with transaction(engine) as session:
+        broken = session.scalar(
+            select(func.count(Link.id)).where(
+                Link.state == "broken",
+                Link.id.in_(select(LinkCheck.link_id).where(LinkCheck.run_id == run_id)),
+            )
+        ) or 0
+        stats["broken"] = int(broken)
+        finish_run(session, run_id, "ok", stats, detail=detail)
+    summary = f"checked {stored} links: " + ", ".join(
+        f"{n} {v}" for v, n in sorted(verdicts.items(), key=lambda kv: -kv[1])
+    ) if stored else "no links to check"
+    if detail:
+        summary += f"; {detail}"
+    return StepResult("links", "ok", run_id, summary, stats)
+

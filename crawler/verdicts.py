@@ -1,0 +1,58 @@
+"""Link-check verdicts: stable keys paired with readable messages, and how each one counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One verdict: its stable key, what it means to a maintainer, and its class.
+
+    `kind` is ``ok`` (the link works), ``failing`` (counts towards `broken`) or
+    ``unverifiable`` (the server would not tell us; never counts as broken).
+    """
+
+    key: str
+    kind: str
+    message: str
+
+
+VERDICTS: dict[str, Verdict] = {
+    v.key: v
+    for v in (
+        Verdict("ok", "ok", "The link works."),
+        Verdict("redirected", "ok",
+                "The link permanently redirects (301/308); update it to the final URL."),
+        Verdict("not_found", "failing", "The page is not found (404)."),
+        Verdict("gone", "failing", "The page is gone for good (410); remove or replace the link."),
+        Verdict("server_error", "failing", "The server failed (5xx), even after retries."),
+        Verdict("timeout", "failing", "The server did not answer in time, even after retries."),
+        Verdict("dns_error", "failing", "The host name does not resolve."),
+        Verdict("connection_error", "failing", "The connection was refused or reset."),
+        Verdict("tls_error", "failing",
+                "The HTTPS certificate is expired, untrusted or for another name."),
+        Verdict("soft_404", "failing",
+                "The page answers, but it says \"not found\" or looks like the site's "
+                "answer to a page that does not exist."),
+        Verdict("blocked", "unverifiable",
+                "The site refused the check (401/403/999, a bot challenge, robots.txt, "
+                "or a private address)."),
+        Verdict("rate_limited", "unverifiable",
+                "The site kept answering 429 Too Many Requests after we waited."),
+        Verdict("redirect_loop", "failing", "The redirects loop, or there are too many of them."),
+        Verdict("invalid_url", "failing", "The URL is not a valid http(s) URL."),
+        Verdict("no_url", "none", "The resource has no URL."),
+    )
+}
+
+FAILING = frozenset(k for k, v in VERDICTS.items() if v.kind == "failing")
+UNVERIFIABLE = frozenset(k for k, v in VERDICTS.items() if v.kind == "unverifiable")
+WORKING = frozenset(k for k, v in VERDICTS.items() if v.kind == "ok")
+# Verdicts that, when most hosts get them, suggest our own network is down.
+NETWORK_FAILURES = frozenset({"dns_error", "connection_error"})
+
+
+def message(key: str) -> str:
+    """The readable message of a verdict key."""
+    return VERDICTS[key].message

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "shelfcheck.commands.config",
     "shelfcheck.commands.db",
     "shelfcheck.commands.export",
+    "shelfcheck.commands.links",
     "shelfcheck.commands.listings",
     "shelfcheck.commands.report",
 )

@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "shelfcheck.commands.links",
     "shelfcheck.commands.listings",
     "shelfcheck.commands.report",
+    "shelfcheck.commands.refresh",
+    "shelfcheck.commands.schedule",
 )
 
 

@@ -1,0 +1,216 @@
+"""The main job: sync the catalog, check links, crawl listings, write the report, export.
+
+One run at a time (the database run lock). Runs left `running` by a killed process are marked
+`aborted` first. Links, listings and the report each run in a child process with a time limit
+(Twisted's reactor runs once per process); sync and exports are short database work done here.
+A failing step does not stop the later ones; links and listings are skipped only when the
+catalog has never been synced (there is nothing to check).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from catalog.db import open_database, transaction
+from catalog.lock import acquire_lock
+from catalog.runs import StepResult, abort_running, finish_run, start_run
+from catalog.sync import last_synced_hash, sync_catalog
+from shelfcheck.childproc import ChildSpec, run_in_child
+from shelfcheck.config import Settings
+from shelfcheck.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+# The step functions the child processes call: the same ones the CLI commands call.
+STEP_TARGETS: Mapping[str, str] = {
+    "links": "crawler.linkcheck:run_check_links",
+    "listings": "crawler.listings:run_crawl",
+    "report": "shelfcheck.refresh:report_step",
+}
+REFRESH_STEPS = ("sync", "links", "listings", "report", "exports")
+NEEDS_CATALOG = ("links", "listings")
+
+EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_FAILED = 0, 2, 3, 4
+
+
+@dataclass
+class RefreshResult:
+    """What one refresh (or scheduled job) did, step by step."""
+
+    steps: list[StepResult] = field(default_factory=list)
+    recovered: list[int] = field(default_factory=list)
+    stopped: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """2 bad input in a step, 4 a step failed or was aborted, 3 inconclusive, else 0."""
+        outcomes = {s.outcome for s in self.steps}
+        if any(s.stats.get("usage_error") for s in self.steps):
+            return EXIT_USAGE
+        if outcomes & {"failed", "aborted"}:
+            return EXIT_FAILED
+        if "inconclusive" in outcomes:
+            return EXIT_INCONCLUSIVE
+        return EXIT_OK
+
+
+def heartbeat_interval(stale_after: float) -> float:
+    """How often a holder refreshes the run lock: well within its stale time."""
+    return max(0.5, min(60.0, stale_after / 4))
+
+
+def run_steps(
+    settings: Settings,
+    engine: Engine,
+    steps: Sequence[str],
+    *,
+    purpose: str = "refresh",
+    force_report: bool = False,
+    stop: threading.Event | None = None,
+    targets: Mapping[str, str] = STEP_TARGETS,
+    on_step: Callable[[StepResult], None] | None = None,
+) -> RefreshResult:
+    """Run `steps` in order while holding the run lock (LockHeld when another run has it)."""
+    outcome = RefreshResult()
+
+    def done(result: StepResult) -> None:
+        log.info("step %s: %s%s", result.kind, result.outcome,
+                 f": {result.summary}" if result.summary else "")
+        outcome.steps.append(result)
+        if on_step is not None:
+            on_step(result)
+
+    with acquire_lock(engine, stale_after=settings.lock_stale_after, purpose=purpose) as lock:
+        outcome.recovered = abort_running(engine)
+        if outcome.recovered:
+            done(StepResult(
+                "recover", "ok", summary=f"marked runs {', '.join(map(str, outcome.recovered))} "
+                "aborted: their process stopped without finishing",
+                stats={"runs": outcome.recovered},
+            ))
+        sync_failed = False
+        for name in steps:
+            if stop is not None and stop.is_set():
+                outcome.stopped = True
+                result = StepResult(name, "skipped", summary="not started: stopping")
+            elif name in NEEDS_CATALOG and sync_failed and not _catalog_synced(engine):
+                result = StepResult(name, "skipped",
+                                    summary="the catalog has never been synced")
+            else:
+                try:
+                    result = _run_step(name, settings, engine, force_report, stop, targets,
+                                       lock.heartbeat)
+                except Exception as exc:  # e.g. a bad report_every: the later steps still run
+                    usage = isinstance(exc, UsageError)
+                    if not usage:
+                        log.exception("step %s failed", name)
+                    result = StepResult(name, "failed", summary=str(exc),
+                                        stats={"usage_error": usage})
+                sync_failed = sync_failed or (name == "sync" and result.outcome == "failed")
+                if stop is not None and stop.is_set():
+                    outcome.stopped = True
+            done(result)
+    return outcome
+
+
+def _run_step(
+    name: str, settings: Settings, engine: Engine, force_report: bool,
+    stop: threading.Event | None, targets: Mapping[str, str], heartbeat: Callable[[], bool],
+) -> StepResult:
+    if name == "sync":
+        return sync_step(settings, engine)
+    if name == "exports":
+        return exports_step(settings, engine)
+    if name == "report" and not force_report and not _report_due(settings, engine):
+        return StepResult("report", "skipped",
+                          summary=f"not due (report_every = {settings.report_every})")
+    return run_in_child(
+        ChildSpec(name, targets[name], {}), settings, engine,
+        time_limit=settings.job_time_limit, stop_timeout=settings.stop_timeout,
+        stop=stop, tick=heartbeat, tick_every=heartbeat_interval(settings.lock_stale_after),
+    )
+
+
+def _catalog_synced(engine: Engine) -> bool:
+    with transaction(engine) as session:
+        return last_synced_hash(session) is not None
+
+
+def _report_due(settings: Settings, engine: Engine) -> bool:
+    from catalog.models import utcnow
+    from reports import report_due
+
+    return bool(report_due(engine, settings, utcnow()))
+
+
+def sync_step(settings: Settings, engine: Engine) -> StepResult:
+    """Sync the catalog file (catalog_file, or the packaged guide) when its hash changed."""
+    from catalog.catalogfile import load_catalog
+    from shelfcheck.commands.catalog import recipe_validator
+
+    run_id = start_run(engine, "sync")
+    try:
+        spec = load_catalog(settings.catalog_file, recipe_validator=recipe_validator())
+        with transaction(engine) as session:
+            if last_synced_hash(session) == spec.sha256:
+                stats = {"changed": False, "sha256": spec.sha256, "source": spec.source}
+                finish_run(session, run_id, "ok", stats)
+                return StepResult("sync", "ok", run_id, f"{spec.source} unchanged", stats)
+            synced = sync_catalog(session, spec)
+            stats = {"changed": synced.changed, "sha256": spec.sha256, "source": spec.source,
+                     "added": len(synced.added), "updated": len(synced.updated),
+                     "retired": len(synced.retired), "restored": len(synced.restored),
+                     "providers_changed": len(synced.providers_changed)}
+            finish_run(session, run_id, "ok", stats)
+        return StepResult("sync", "ok", run_id, f"synced {spec.source}: {synced.summary()}",
+                          stats)
+    except Exception as exc:
+        usage = isinstance(exc, UsageError)
+        if not usage:
+            log.exception("the catalog sync failed")
+        with transaction(engine) as session:
+            finish_run(session, run_id, "failed", {"usage_error": usage}, detail=str(exc))
+        return StepResult("sync", "failed", run_id, str(exc), {"usage_error": usage})
+
+
+def exports_step(settings: Settings, engine: Engine) -> StepResult:
+    """Rewrite the configured exports (`exports`, into `exports_dir`)."""
+    if not settings.exports:
+        return StepResult("exports", "skipped", summary="none configured (exports)")
+    from exports import write_exports
+
+    with transaction(engine) as session:
+        paths = write_exports(session, settings.exports, Path(settings.exports_dir))
+    written = [str(p) for p in paths]
+    return StepResult("exports", "ok", summary=f"wrote {', '.join(written)}",
+                      stats={"paths": written})
+
+
+def report_step(settings: Settings) -> StepResult:
+    """Write the report now (runs in a child process); records a `report` run."""
+    from reports import write_report
+
+    engine = open_database(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+    try:
+        run_id = start_run(engine, "report")
+        written = write_report(engine, settings)
+        paths = [str(p) for p in written.paths]
+        stats = {"paths": paths, "report_id": written.record_id,
+                 "email_error": written.email_error}
+        outcome = "failed" if written.email_error else "ok"
+        summary = f"wrote {', '.join(paths)}"
+        if written.email_error:
+            summary += f"; e-mail failed: {written.email_error}"
+        with transaction(engine) as session:
+            finish_run(session, run_id, outcome, stats,
+                       detail=f"e-mail failed: {written.email_error}"
+                       if written.email_error else None)
+        return StepResult("report", outcome, run_id, summary, stats)
+    finally:
+        engine.dispose()

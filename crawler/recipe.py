@@ -175,6 +175,8 @@ def _check_spec(name: str, spec: Any, path: str, follow: bool,
         problem = _css_problem(spec)
         if problem:
             problems.append((path, problem))
+        if name == "lssc":
+            problems.append((path, "the 'lssc' field needs a 'pattern' (or a 'const')"))
         return
     if not isinstance(spec, Mapping):
         problems.append((path, "must be a CSS selector or a mapping"))

@@ -65,6 +65,7 @@ class ProviderWalk:
     items_seen: int = 0
     listing_fetches: int = 0
     probed_detail: bool = False
+    order: dict[str, int] = field(default_factory=dict)  # item link -> position in the listing
 
     def __post_init__(self) -> None:
         self.crawl = ProviderCrawl(self.slug, listing_url=self.recipe.listing[0],
@@ -133,6 +134,8 @@ class ProviderWalk:
                 break
             self.items_seen += 1
             link = item_link(self.recipe, item, page)
+            if link is not None:
+                self.order.setdefault(link, self.items_seen)
             if self.recipe.follow and link:
                 fetch = self._new(link, "detail", ItemRef(page, item, link))
                 if fetch is not None:
@@ -163,6 +166,7 @@ class ProviderWalk:
     def finish(self) -> ProviderCrawl:
         """Merge every item with the feeds; the provider's crawl result."""
         records = []
+        self.drafts.sort(key=lambda d: self.order.get(d.link or "", len(self.order) + 1))
         for draft in self.drafts:
             record = finalize(self.recipe, draft, self.feed_events, tz=self.tz)
             if record is None:

@@ -145,7 +145,8 @@ def real_to_local(url: str, state: str) -> tuple[str, str, str] | None:
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Serves /<state>/<site>/<path>; /robots.txt; /_log (the requests seen, as JSON)."""
+    """Serves /<state>/<site>/<path>; /robots.txt; /_log (the requests seen, as JSON;
+    ``?clear=1`` empties it)."""
 
     server: SitesServer
 
@@ -169,10 +170,15 @@ class Handler(BaseHTTPRequestHandler):
         if parts.path == "/robots.txt":
             self._send(200, b"User-agent: *\nDisallow: /A/private/\nDisallow: /B/private/\n",
                        {"Content-Type": "text/plain"})
+            with self.server.lock:
+                self.server.log.append({"path": self.path, "status": 200, "conditional": False})
             return
         if parts.path == "/_log":
-            self._send(200, json.dumps(self.server.log).encode(),
-                       {"Content-Type": "application/json"})
+            with self.server.lock:
+                body = json.dumps(self.server.log).encode()
+                if "clear=1" in parts.query:
+                    self.server.log.clear()
+            self._send(200, body, {"Content-Type": "application/json"})
             return
         segments = parts.path.split("/", 3)
         if len(segments) < 3 or segments[1] not in STATE_DIRS:

@@ -323,3 +323,19 @@ def test_microdata_and_rdfa_courses(syntax: str) -> None:
     assert fees(record) == [("", "120.00")]
     assert record.format == "course"
     assert record.sources["fee"].startswith(syntax)
+
+
+def test_microformats2_h_event() -> None:
+    html = """<html><body><div class="h-event"><h1 class="p-name">Book Club Basics</h1>
+      <time class="dt-start" datetime="2027-04-01T14:00:00-05:00">April 1, 2 pm</time>
+      <time class="dt-end" datetime="2027-04-01T15:00:00-05:00">3 pm</time></div></body></html>"""
+    recipe = parse_recipe("ex", {"listing": "https://ex.org/", "item": "li", "follow": True,
+                                 "fields": {"title": {"css": "h1", "from": "detail"}}})
+    listing = Page("https://ex.org/", "<ul><li><a href='/b'>Book Club Basics</a></li></ul>")
+    ctx = ItemContext(recipe, listing, listing.selector.css("li")[0], "https://ex.org/b",
+                      Page("https://ex.org/b", html), "UTC", NOW)
+    record = finalize(recipe, extract_draft(ctx, "ex"), [], tz="UTC")
+    assert record is not None and record.start is not None and record.end is not None
+    assert record.start.isoformat() == "2027-04-01T14:00:00-05:00"
+    assert record.end.isoformat() == "2027-04-01T15:00:00-05:00"
+    assert record.sources["start"] == "hcalendar (h-event start)"

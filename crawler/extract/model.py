@@ -18,7 +18,7 @@ _MARKERS = {
     "json-ld": ("application/ld+json",),
     "microdata": ("itemscope",),
     "rdfa": ("typeof=", "property=", "vocab="),
-    "microformat": ("vevent", "h-event"),
+    "microformat": ("h-event",),
 }
 
 
@@ -54,7 +54,7 @@ class Page:
 
             if syntax == "microformat" and html is None:
                 # mf2py is slow on whole pages: parse only the event elements
-                fragments = self.selector.css(".vevent, .h-event").getall()
+                fragments = self.selector.css(".h-event").getall()
                 items: list[Any] = []
                 for fragment in fragments:
                     items.extend(self.structured("microformat", fragment))

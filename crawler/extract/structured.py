@@ -14,6 +14,8 @@ from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from parsel import Selector
+
 from catalog.urlnorm import InvalidURL, normalize_url
 from crawler.extract.dates import parse_instant
 from crawler.extract.fees import Fees, Tier
@@ -227,6 +229,41 @@ def schema_candidates(page: Page, syntax: str, *, urls: list[str | None], fragme
     return out
 
 
+def _classic_value(node: Selector) -> str:
+    """A classic microformat property value: the value-class pattern, abbr/time attributes."""
+    titled = node.css(".value-title::attr(title)").get()
+    if titled:
+        return titled
+    values = node.css(".value")
+    if values:
+        return " ".join(_classic_value(v) for v in values)
+    attrs = node.attrib
+    tag = node.root.tag if isinstance(node.root.tag, str) else ""
+    if tag == "abbr" and attrs.get("title"):
+        return attrs["title"]
+    if tag in ("time", "ins", "del") and attrs.get("datetime"):
+        return attrs["datetime"]
+    if tag in ("data", "input") and attrs.get("value"):
+        return attrs["value"]
+    return clean(" ".join(node.css("::text").getall()))
+
+
+def _classic_events(selector: Selector) -> list[dict[str, Any]]:
+    """Classic hCalendar (class "vevent"): dtstart, dtend and url, read with parsel."""
+    events = []
+    for event in selector.css(".vevent"):
+        found: dict[str, Any] = {}
+        for prop, key in (("dtstart", "start"), ("dtend", "end")):
+            nodes = event.css(f".{prop}")
+            if nodes:
+                found[key] = [_classic_value(nodes[0])]
+        url = event.css("a.url::attr(href), .url a::attr(href)").get()
+        if url:
+            found["url"] = [url]
+        events.append(found)
+    return events
+
+
 def _mf_events(items: list[Any]) -> Iterator[dict[str, Any]]:
     for item in items:
         if not isinstance(item, dict):
@@ -238,8 +275,12 @@ def _mf_events(items: list[Any]) -> Iterator[dict[str, Any]]:
 
 def hcalendar_candidates(page: Page, *, urls: list[str | None], fragment: str | None,
                          detail: bool, tz: str) -> list[Candidate]:
-    """Start and end from hCalendar (h-event) markup about the item."""
-    events = list(_mf_events(page.structured("microformat", fragment)))
+    """Start and end from hCalendar markup about the item: classic "vevent" (read directly;
+    mf2py's backwards-compatible parse is slow) and microformats2 "h-event" (via extruct)."""
+    scope = Selector(text=fragment) if fragment is not None else page.selector
+    events = _classic_events(scope) if "vevent" in (fragment or page.text) else []
+    if "h-event" in (fragment or page.text):
+        events += list(_mf_events(page.structured("microformat", fragment)))
     if not events:
         return []
     keys = {k for k in (_key(u) for u in urls) if k}

@@ -203,7 +203,8 @@ def recipes_test_cmd(app: App, provider: str, url: str | None, catalog_path: str
     if not walk.drafts:
         click.echo("no items extracted")
         raise SystemExit(1)
-    for number, draft in enumerate(walk.drafts, 1):
+    drafts = sorted(walk.drafts, key=lambda d: walk.order.get(d.link or "", len(walk.order)))
+    for number, draft in enumerate(drafts, 1):
         record = finalize(recipe, draft, walk.feed_events, tz=tz)
         where = f" (detail page {draft.detail_url})" if draft.detail_url else ""
         click.echo(f"\nitem {number}{where}")

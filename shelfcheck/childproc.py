@@ -2,11 +2,17 @@
 
 Twisted's reactor cannot be restarted, so every crawl gets its own process (multiprocessing,
 'spawn'). The child calls the same function the CLI calls, `target(settings, **kwargs)`, which
-returns a StepResult. Stopping: the parent writes "stop" on a control pipe; the child turns it into
-SIGTERM to itself (Scrapy's graceful shutdown, or, outside Scrapy, an exception that rolls back
-the open transaction), then marks its own unfinished runs `aborted`. A child that does not stop
-within `stop_timeout` is killed, and the parent marks its runs `aborted` instead. A child whose
-parent dies (the control pipe closes) stops the same way.
+returns a StepResult.
+
+Stopping (SIGTERM/SIGINT to the parent, the time limit, a lost lock): the parent writes the reason
+on a control pipe and the child exits at once. Every step commits in transactions that are
+consistent on their own, so whatever was not yet committed is rolled back by the database and
+nothing partial remains; a crawl is not allowed to wind down and conclude on what it saw so far.
+The parent then marks the child's unfinished run `aborted`. A child that cannot exit (stuck in C
+code) is killed after `stop_timeout`. A child whose parent dies (the pipe closes) exits the same
+way; the next run recovers its run. The child has its own process group, so a Ctrl-C at the
+terminal reaches only the parent, which stops the child as above. A SIGTERM sent to the child
+itself outside a crawl rolls back its open transaction and marks its run `aborted`.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from shelfcheck.errors import UsageError
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
+EXIT_STOPPED = 143  # 128 + SIGTERM: stopped on request
 
 
 class StepStopped(BaseException):
@@ -149,13 +156,24 @@ def run_in_child(
             detail += "; killed"
         ids = close_runs(engine, holder, "aborted", f"the {spec.kind} step was {detail}"
                          if reason else f"the {spec.kind} step failed: {detail}")
+        last = _last_run(engine, holder)
+        if not ids and last is not None and last[1] != "aborted":
+            # It finished its run just before the stop reached it.
+            return StepResult(spec.kind, last[1], last[0], f"finished; then {detail}")
         return StepResult(spec.kind, "aborted", run_id=ids[-1] if ids else None,
                           summary=detail, stats={"stopped": bool(reason)})
     # A child that crashed after sending its result may still have left a run open.
     close_runs(engine, holder, "aborted", f"the {spec.kind} step's process stopped early")
-    if reason and result.outcome == "aborted":
-        result.summary = reason
     return result
+
+
+def _last_run(engine: Engine, holder: str) -> tuple[int, str] | None:
+    with transaction(engine) as session:
+        row = session.execute(
+            select(CrawlRun.id, CrawlRun.outcome).where(CrawlRun.holder == holder)
+            .order_by(CrawlRun.id.desc()).limit(1)
+        ).first()
+        return (row[0], row[1]) if row else None
 
 
 def _tick(tick: Callable[[], bool]) -> bool:
@@ -194,63 +212,50 @@ def child_main(
     """The child process: run the step, report its StepResult, finish any run it left open."""
     from shelfcheck.app import configure_logging
 
+    os.setpgid(0, 0)  # terminal and process-group signals reach the parent only
     settings = Settings(*settings_data)
-
     configure_logging(log_target[0], log_target[1])
-    stop_requested = threading.Event()
-    stop_reason = ["stopped by a signal"]
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop_requested.set()
-        raise StepStopped(signal.Signals(signum).name)
+        raise StepStopped(f"stopped by {signal.Signals(signum).name}")
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
     def watch_parent() -> None:
         try:
-            stop_reason[0] = control.recv()  # why the parent stops us
+            reason = control.recv()  # why the parent stops us
         except (EOFError, OSError):
-            stop_reason[0] = "stopped because its parent process is gone"
-            log.warning("the parent process is gone; stopping the %s step", spec.kind)
-        if not stop_requested.is_set():
-            stop_requested.set()
-            os.kill(os.getpid(), signal.SIGTERM)
+            reason = "stopped because its parent process is gone"
+        log.warning("step %s: %s; exiting, its uncommitted work is rolled back",
+                    spec.kind, reason)
+        _exit(EXIT_STOPPED)
 
     threading.Thread(target=watch_parent, name="stop-watch", daemon=True).start()
 
     result: StepResult
-    usage = False
     try:
         try:
             result = resolve(spec.target)(settings, **spec.kwargs)
         finally:
-            # From here on, a late stop only sets the flag.
-            signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
-            signal.signal(signal.SIGINT, lambda *_: stop_requested.set())
-    except StepStopped:
-        result = StepResult(spec.kind, "aborted", summary=stop_reason[0])
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the parent's pipe stops us now
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except StepStopped as exc:
+        result = StepResult(spec.kind, "aborted", summary=str(exc))
     except Exception as exc:  # the step crashed: record it, don't leave its run `running`
         usage = isinstance(exc, UsageError)
         if not usage:
             log.exception("step %s crashed", spec.kind)
-        result = StepResult(spec.kind, "failed", summary=f"{type(exc).__name__}: {exc}"
-                            if not usage else str(exc), stats={"usage_error": usage})
-    holder = f"{socket.gethostname()}:{os.getpid()}"
+        result = StepResult(spec.kind, "failed", summary=str(exc) if usage
+                            else f"{type(exc).__name__}: {exc}", stats={"usage_error": usage})
     try:
         from catalog.db import open_database
 
         engine = open_database(settings.database_url, migrate=False)
         try:
-            if stop_requested.is_set():
-                ids = close_runs(engine, holder, "aborted", f"the {spec.kind} step was "
-                                 f"{stop_reason[0]} before it finished")
-                if result.outcome not in ("aborted", "failed"):
-                    log.warning("step %s finished as %s although it was asked to stop",
-                                spec.kind, result.outcome)
-            else:
-                ids = close_runs(engine, holder, "failed" if result.outcome == "failed"
-                                 else "aborted", result.summary or "the step did not finish")
+            ids = close_runs(engine, f"{socket.gethostname()}:{os.getpid()}",
+                             "failed" if result.outcome == "failed" else "aborted",
+                             f"the {spec.kind} step did not finish: {result.summary}")
             if ids and result.run_id is None:
                 result.run_id = ids[-1]
         finally:
@@ -259,8 +264,13 @@ def child_main(
         log.exception("step %s: could not close its runs", spec.kind)
     with contextlib.suppress(OSError):
         results.send(result)
+    _exit(0)
+
+
+def _exit(code: int) -> None:
+    """Leave now: lingering threads (Twisted's pool, a crawl in progress) must not keep us."""
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Lingering non-daemon threads (Twisted's pool after a forced stop) must not keep us alive.
-    os._exit(0)
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)

@@ -204,7 +204,9 @@ def report_step(settings: Settings) -> StepResult:
         stats = {"paths": paths, "report_id": written.record_id,
                  "email_error": written.email_error}
         outcome = "failed" if written.email_error else "ok"
-        summary = f"wrote {', '.join(paths)}"
+        folders = sorted({str(p.parent) for p in written.paths})
+        summary = (f"{written.actions} changes to act on; wrote {len(paths)} files "
+                   f"in {', '.join(folders)}")
         if written.email_error:
             summary += f"; e-mail failed: {written.email_error}"
         with transaction(engine) as session:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,19 @@ from sqlalchemy import Engine, select
 
 from catalog.db import transaction
 from catalog.lock import lock_state
-from catalog.models import CrawlRun, Meta, ReportRecord, RunLock, utcnow
+from catalog.models import (
+    ChangeEvent,
+    CrawlRun,
+    Meta,
+    Offering,
+    ReportRecord,
+    RunLock,
+    utcnow,
+)
+from catalog.runs import StepResult
 from shelfcheck.config import Settings, load_settings
-from shelfcheck.refresh import REFRESH_STEPS, run_steps
-from tests.conftest import ROOT
+from shelfcheck.refresh import REFRESH_STEPS, RefreshResult, run_steps
+from tests.conftest import ROOT, run_shelfcheck
 from tests.scheduling_steps import TARGET_SETS
 
 CATALOG = """\
@@ -154,9 +163,15 @@ def test_failing_step_does_not_stop_later_ones(
     assert by_kind["listings"].outcome == "failed"  # not left `running`
     assert "blew up" in (by_kind["listings"].detail or "")
 
-    inconclusive = {**TARGET_SETS["ok"], "links": TARGET_SETS["mixed"]["links"]}
-    again = run_steps(settings, engine, ["links", "listings"], targets=inconclusive)
-    assert again.exit_code == 3
+
+@pytest.mark.parametrize(("outcomes_", "code"), [
+    (["ok", "skipped"], 0), (["ok", "inconclusive"], 3), (["inconclusive", "failed"], 4),
+    (["aborted", "ok"], 4), (["usage", "failed"], 2),
+])
+def test_exit_codes(outcomes_: list[str], code: int) -> None:
+    steps = [StepResult("links", "failed", stats={"usage_error": True}) if o == "usage"
+             else StepResult("links", o) for o in outcomes_]
+    assert RefreshResult(steps).exit_code == code
 
 
 def test_bad_catalog_file_fails_sync_and_names_the_line(
@@ -212,15 +227,21 @@ def test_time_limit_stops_the_step_and_rolls_back(
     assert not [k for k in meta_keys(engine) if k.startswith("partial:")]
 
 
-def test_step_ignoring_sigterm_is_killed(
+def _in_thread(settings: Settings, engine: Engine, steps: list[str], targets: str,
+               stop: threading.Event) -> tuple[threading.Thread, list[Any]]:
+    results: list[Any] = []
+    thread = threading.Thread(target=lambda: results.append(run_steps(
+        settings, engine, steps, stop=stop, targets=TARGET_SETS[targets])))
+    thread.start()
+    return thread, results
+
+
+def test_stuck_step_is_killed(
     db_url: str, engine: Engine, tmp_path: Path, catalog_file: Path
 ) -> None:
     settings = make_settings(db_url, tmp_path, catalog_file, stop_timeout=0.5)
     stop = threading.Event()
-    results: list[Any] = []
-    thread = threading.Thread(target=lambda: results.append(run_steps(
-        settings, engine, ["links", "listings"], stop=stop, targets=TARGET_SETS["deaf"])))
-    thread.start()
+    thread, results = _in_thread(settings, engine, ["links", "listings"], "stuck", stop)
     running = wait_for(lambda: _running_links(engine))
     stop.set()  # what the SIGTERM handler of `refresh` does
     thread.join(30)
@@ -230,6 +251,21 @@ def test_step_ignoring_sigterm_is_killed(
     links = runs(engine)[0]
     assert links.id == running.id and links.outcome == "aborted"
     assert "stopped by a signal; killed" in (links.detail or "")
+
+
+def test_sigterm_sent_to_the_step_itself_rolls_back(
+    db_url: str, engine: Engine, tmp_path: Path, catalog_file: Path
+) -> None:
+    settings = make_settings(db_url, tmp_path, catalog_file)
+    thread, results = _in_thread(settings, engine, ["links", "sync"], "slow", threading.Event())
+    running = wait_for(lambda: _running_links(engine))
+    os.kill(int((running.holder or "").rpartition(":")[2]), signal.SIGTERM)
+    thread.join(30)
+    assert outcomes(results[0]) == [("links", "aborted"), ("sync", "ok")]
+    assert results[0].steps[0].summary == "stopped by SIGTERM"
+    links = runs(engine)[0]
+    assert links.outcome == "aborted" and "stopped by SIGTERM" in (links.detail or "")
+    assert not [k for k in meta_keys(engine) if k.startswith("partial:")]
 
 
 def test_lock_held_exits_75_with_a_clear_message(cli: Any, db_url: str, engine: Engine) -> None:
@@ -264,6 +300,7 @@ def _pid_gone(pid: int) -> bool:
     return False
 
 
+@pytest.mark.slow  # the same case with the real crawl: test_sigterm_during_a_listings_crawl...
 def test_sigterm_aborts_the_running_step_and_the_next_run_is_clean(
     db_url: str, engine: Engine, tmp_path: Path, catalog_file: Path
 ) -> None:
@@ -285,29 +322,179 @@ def test_sigterm_aborts_the_running_step_and_the_next_run_is_clean(
     assert "recover" not in [s.kind for s in result.steps]
 
 
-@pytest.mark.parametrize("victims", ["group", "parent"])
+@pytest.mark.slow  # the same case with the real crawl: test_sigkill_during_a_link_check...
 def test_sigkill_is_recovered_on_the_next_start(
-    db_url: str, engine: Engine, tmp_path: Path, catalog_file: Path, victims: str
+    db_url: str, engine: Engine, tmp_path: Path, catalog_file: Path
 ) -> None:
     settings = make_settings(db_url, tmp_path, catalog_file)
     proc = _start_driver(settings, tmp_path, "slow", new_session=True)
     running = wait_for(lambda: _running_links(engine))
     child_pid = int((running.holder or "").rpartition(":")[2])
-    if victims == "group":
-        os.killpg(proc.pid, signal.SIGKILL)
-    else:
-        proc.send_signal(signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
-    wait_for(lambda: _pid_gone(child_pid))  # an orphaned step notices and stops by itself
+    wait_for(lambda: _pid_gone(child_pid))  # the orphaned step notices and exits by itself
     state = lock_state(engine)
     assert state is not None and state.holder.startswith(f"{socket.gethostname()}:{proc.pid} ")
     left = next(r for r in runs(engine) if r.id == running.id)
-    assert left.outcome == ("running" if victims == "group" else "aborted")
+    assert left.outcome == "running"
 
     result = run_steps(settings, engine, ["links"], targets=TARGET_SETS["ok"])
-    assert result.exit_code == 0
-    assert result.recovered == ([running.id] if victims == "group" else [])
+    assert outcomes(result) == [("recover", "ok"), ("links", "ok")]
+    assert result.recovered == [running.id] and result.exit_code == 0
     final = {r.id: r.outcome for r in runs(engine)}
     assert final[running.id] == "aborted"
     assert "running" not in final.values()
     assert not [k for k in meta_keys(engine) if k.startswith("partial:")]
+
+
+# --- `python -m shelfcheck refresh` with the real crawls, against a slow loopback site -----------
+
+SITE_CATALOG = """\
+schema: shelfcheck.catalogfile/1
+guide:
+  title: Test guide
+providers:
+  - slug: acme
+    name: Acme Training
+    home: {base}/res/1
+    recipe:
+      listing: {base}/listing
+      paginate: "a.next"
+      item: "li.course"
+      link: "a"
+      follow: false
+      fields:
+        title: "a"
+        fee: ".fee"
+sections:
+  - name: Training
+    resources:
+      - title: Acme courses
+        url: {base}/res/1
+        provider: acme
+      - title: Acme webinars
+        url: {base}/res/slow
+        provider: acme
+"""
+
+
+class SlowSite:
+    """tests/slowserver.py in a child process; its mode file and request log."""
+
+    def __init__(self, folder: Path) -> None:
+        self.mode_file = folder / "site-mode"
+        self.log_file = folder / "site-requests.log"
+        self.mode("a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.slowserver", "--mode-file", str(self.mode_file),
+             "--log", str(self.log_file)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.base = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
+
+    def mode(self, mode: str) -> None:
+        """Switch the site's mode and forget the requests so far."""
+        self.mode_file.write_text(mode, encoding="utf-8")
+        self.log_file.write_text("", encoding="utf-8")
+
+    def requested(self, path: str) -> bool:
+        return self.log_file.exists() and path in self.log_file.read_text().split()
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[SlowSite]:
+    server = SlowSite(tmp_path)
+    yield server
+    server.close()
+
+
+def site_env(db_url: str, tmp_path: Path, site: SlowSite) -> dict[str, str]:
+    catalog = tmp_path / "site.yaml"
+    catalog.write_text(SITE_CATALOG.format(base=site.base), encoding="utf-8")
+    return {"SHELFCHECK_DATABASE_URL": db_url, "SHELFCHECK_CATALOG_FILE": str(catalog),
+            "SHELFCHECK_ALLOW_PRIVATE_ADDRESSES": "true", "SHELFCHECK_EXPORTS": "json"}
+
+
+def start_refresh(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
+    full.update(env)
+    return subprocess.Popen([sys.executable, "-m", "shelfcheck", "refresh", *args], cwd=tmp_path,
+                            env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def fees(engine: Engine) -> dict[str, list[str]]:
+    with transaction(engine) as session:
+        return {o.title: [str(f.amount) for f in o.fees]
+                for o in session.scalars(select(Offering).where(Offering.state == "active"))}
+
+
+def events_of(engine: Engine, run_id: int) -> list[str]:
+    with transaction(engine) as session:
+        return sorted(session.scalars(select(ChangeEvent.kind)
+                                      .where(ChangeEvent.run_id == run_id)))
+
+
+def test_sigterm_during_a_listings_crawl_changes_no_offering(
+    db_url: str, engine: Engine, tmp_path: Path, site: SlowSite
+) -> None:
+    env = site_env(db_url, tmp_path, site)
+    first = run_shelfcheck("refresh", "--skip-links", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "listings: ok" in first.stdout and "report: ok" in first.stdout
+    assert "exports: ok" in first.stdout and (tmp_path / "shelfcheck-exports").is_dir()
+    before = fees(engine)
+    assert before == {"Course 1": ["100.00"], "Course 2": ["50.00"]}
+
+    site.mode("b-slow")  # page 1 changes a fee; page 2 (with a new course) hangs
+    proc = start_refresh(tmp_path, env, "--skip-links")
+    wait_for(lambda: site.requested("/listing?page=2"))
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM, out + err
+    assert "listings: aborted" in out and "stopped by SIGTERM" in err
+    stopped = [r for r in runs(engine) if r.kind == "listings"][-1]
+    assert stopped.outcome == "aborted" and stopped.finished_at is not None
+    assert fees(engine) == before  # page 1's fee change was not applied
+    assert events_of(engine, stopped.id) == []
+    assert lock_state(engine) is None
+
+    site.mode("b")
+    clean = run_shelfcheck("refresh", "--skip-links", cwd=tmp_path, env=env)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "recover" not in clean.stdout and "report: skipped" in clean.stdout
+    assert fees(engine) == {"Course 1": ["150.00"], "Course 2": ["50.00"],
+                            "Course 3": ["75.00"]}
+    last = [r for r in runs(engine) if r.kind == "listings"][-1]
+    assert last.outcome == "ok"
+    assert events_of(engine, last.id) == ["fee_changed", "offering_added"]
+
+
+def test_sigkill_during_a_link_check_is_recovered(
+    db_url: str, engine: Engine, tmp_path: Path, site: SlowSite
+) -> None:
+    env = site_env(db_url, tmp_path, site)
+    site.mode("b-slow")  # /res/slow hangs
+    proc = start_refresh(tmp_path, env, "--skip-listings")
+    wait_for(lambda: site.requested("/res/slow"))
+    running = wait_for(lambda: _running_links(engine))
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    child = int((running.holder or "").rpartition(":")[2])
+    wait_for(lambda: _pid_gone(child))  # the orphaned crawl exits by itself
+    assert _running_links(engine) is not None
+    state = lock_state(engine)
+    assert state is not None and state.holder.startswith(f"{socket.gethostname()}:{proc.pid} ")
+
+    site.mode("a")
+    again = run_shelfcheck("refresh", "--skip-listings", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"recover: ok: marked runs {running.id} aborted" in again.stdout
+    assert "links: ok" in again.stdout and "2 ok" in again.stdout
+    outcomes_by_id = {r.id: (r.kind, r.outcome) for r in runs(engine)}
+    assert outcomes_by_id[running.id] == ("links", "aborted")
+    assert "running" not in {o for _k, o in outcomes_by_id.values()}
+    assert lock_state(engine) is None

@@ -4,6 +4,7 @@ coalesced missed runs, the run lock, and a clean stop on SIGTERM."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import signal
 import subprocess
@@ -30,13 +31,16 @@ from tests.conftest import ROOT
 from tests.scheduling_steps import TARGET_SETS
 from tests.test_refresh import (
     CATALOG,
+    SlowSite,
     _running_links,
     env_for,
     make_settings,
     meta_keys,
     runs,
+    site_env,
     wait_for,
 )
+from tests.test_refresh import site as site
 
 NEVER = "0 0 1 1 *"  # midnight on January 1st: does not fire during a test
 
@@ -232,6 +236,7 @@ def test_job_finding_the_lock_held_logs_a_skip(
     assert runs(engine) == []
 
 
+@pytest.mark.slow  # the same with the real crawl: test_sigint_stops_a_scheduled_crawl_cleanly
 def test_sigterm_stops_the_running_job_cleanly(
     db_url: str, engine: Engine, tmp_path: Path, catalog_file: Path,
 ) -> None:
@@ -249,4 +254,31 @@ def test_sigterm_stops_the_running_job_cleanly(
     final = next(r for r in runs(engine) if r.id == run.id)
     assert final.outcome == "aborted" and "stopped by a signal" in (final.detail or "")
     assert not [k for k in meta_keys(engine) if k.startswith("partial:")]
+    assert lock_state(engine) is None
+
+
+def test_sigint_stops_a_scheduled_crawl_cleanly(
+    db_url: str, engine: Engine, tmp_path: Path, site: SlowSite
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
+    env.update(site_env(db_url, tmp_path, site))
+    env.update({"SHELFCHECK_SCHEDULE_LINKS": "* * * * * *", "SHELFCHECK_SCHEDULE_LISTINGS": NEVER,
+                "SHELFCHECK_SCHEDULE_REPORT": NEVER, "SHELFCHECK_SCHEDULE_JITTER": "0"})
+    site.mode("b-slow")  # /res/slow hangs
+    log_file = tmp_path / "scheduler.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shelfcheck", "schedule", "--log-file", str(log_file)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: site.requested("/res/slow"))
+    running_run = wait_for(lambda: _running_links(engine))
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out + err
+    log = log_file.read_text(encoding="utf-8")
+    assert "job links: start" in log and "job links: end: exit 4" in log
+    assert "SIGINT received, stopping" in log and log.rstrip().endswith("scheduler stopped")
+    assert "Running job" not in log  # apscheduler's INFO lines would repeat ours
+    final = next(r for r in runs(engine) if r.id == running_run.id)
+    assert final.outcome == "aborted" and "stopped by a signal" in (final.detail or "")
+    assert [r.outcome for r in runs(engine) if r.kind == "sync"] == ["ok"]
     assert lock_state(engine) is None

@@ -137,6 +137,15 @@ def normalize_title(title: str) -> str:
     return clean(re.sub(r"[^\w\s'-]", " ", text))
 
 
+def _canonical(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return normalize_url(url)
+    except InvalidURL:
+        return url
+
+
 def offering_key(slug: str, record: OfferingData) -> str:
     """The stable key: the canonical URL, else provider + normalized title + start date."""
     key: str | None = None
@@ -210,7 +219,7 @@ class _Applier:
     @staticmethod
     def _fill(offering: Offering, data: OfferingData, *, keep_when: bool) -> None:
         """Copy the fields that never make an event; the schedule too unless `keep_when`."""
-        offering.url = data.url
+        offering.url = _canonical(data.url)
         offering.description = data.description
         offering.warnings = data.warnings or None
         if not keep_when:

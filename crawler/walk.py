@@ -159,8 +159,20 @@ class ProviderWalk:
             out.append(fetch)
         return out
 
-    def on_failure(self, fetch: Fetch, reason: str) -> None:
-        """A page could not be fetched."""
+    def on_failure(self, fetch: Fetch, reason: str, *, status: int | None = None) -> None:
+        """A page could not be fetched (`status`: the HTTP status, when there was one).
+
+        A detail page that is gone (404, 410) or not a text page leaves its item to the listing's
+        fields, with a warning: the item is still listed, so it is neither removed nor a reason
+        to call the provider unreachable. Any other failure makes the crawl incomplete.
+        """
+        if fetch.kind == "detail" and fetch.item is not None and (
+                status in (404, 410) or reason.startswith("not a text page")):
+            ref = fetch.item
+            ctx = self._context(ref.listing, ref.item, ref.link, None)
+            ctx.warnings.append(f"detail page {fetch.url}: {reason}; listing fields only")
+            self._add_draft(ctx)
+            return
         self.crawl.failures.append(PageFailure(fetch.url, reason))
 
     def finish(self) -> ProviderCrawl:

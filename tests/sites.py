@@ -287,7 +287,7 @@ def walk_offline(walk: object, state: str = "A") -> object:
         fetch = queue.pop(0)
         status, body, ctype, final = read_offline(fetch.url, state, files)
         if status != 200:
-            walk.on_failure(fetch, f"HTTP {status}")
+            walk.on_failure(fetch, f"HTTP {status}", status=status)
             continue
         charset = ctype.split("charset=")[-1] if "charset=" in ctype else "utf-8"
         queue.extend(walk.on_page(fetch, Page(final, body.decode(charset, "replace"), ctype)))

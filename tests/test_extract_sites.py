@@ -339,3 +339,20 @@ def test_microformats2_h_event() -> None:
     assert record.start.isoformat() == "2027-04-01T14:00:00-05:00"
     assert record.end.isoformat() == "2027-04-01T15:00:00-05:00"
     assert record.sources["start"] == "hcalendar (h-event start)"
+
+
+def test_a_missing_detail_page_leaves_the_item_to_its_listing_fields() -> None:
+    """ABLE's courses 2-4 have no page here (404): still listed, not a provider failure."""
+    fields = parse_recipe("x", {"listing": "https://x.org/", "item": "li", "follow": True,
+                                "fields": {"title": {"css": "a", "from": "listing"},
+                                           "description": {"css": "h2", "from": "detail"}}},
+                          ).fields
+    recipe = replace(RECIPES["able"], follow=True, fields={**RECIPES["able"].fields, **fields})
+    result = crawl("able", recipe=recipe)
+    assert result.failures == []
+    records = by_title(result)
+    assert len(records) == 4
+    assert records["ABLE Course 1: Collection Development"].description == "Welcome!"
+    course2 = records["ABLE Course 2: Cataloging Basics"]
+    assert course2.description is None and "description" in course2.missing
+    assert any("HTTP 404; listing fields only" in w for w in result.warnings)

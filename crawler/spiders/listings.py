@@ -128,7 +128,9 @@ class ListingSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         run = self.jobs.runs[request.meta[META_PROVIDER]]
         run.pending -= 1
-        run.walk.on_failure(request.meta["fetch"], failure_reason(failure))
+        response = getattr(failure.value, "response", None)
+        run.walk.on_failure(request.meta["fetch"], failure_reason(failure),
+                            status=response.status if response is not None else None)
         self._finish(run)
 
     def closed(self, reason: str) -> None:

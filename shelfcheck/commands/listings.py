@@ -103,8 +103,10 @@ def _print_changes(app: App, run_id: int, stats: dict[str, Any]) -> None:
                     if e.kind in _WARNINGS]
     lines = [f"  {slug}: {event.kind.replace('_', ' ')}: {event.detail}"
              for slug, event in warnings]
+    shown = " ".join(event.detail or "" for _slug, event in warnings)
     for slug, info in sorted(stats.get("providers", {}).items()):
-        lines += [f"  {slug}: {warning}" for warning in info.get("warnings", [])]
+        lines += [f"  {slug}: {warning}" for warning in info.get("warnings", [])
+                  if warning not in shown]
     if lines:
         click.echo("\nwarnings:")
         click.echo("\n".join(lines))

@@ -210,6 +210,11 @@ def _stored_jobs(store: SQLAlchemyJobStore) -> dict[str, Job]:
     return {job.id: job for job in store.get_all_jobs()}
 
 
+def _same_trigger(job: Job, spec: JobSpec) -> bool:
+    """True when a stored job still has the configured trigger (fields, time zone, jitter)."""
+    return repr(job.trigger) == repr(spec.trigger)
+
+
 def build_scheduler(
     settings: Settings, engine: Engine, *, stop: threading.Event | None = None,
     targets: Mapping[str, str] | None = None,
@@ -223,10 +228,6 @@ def build_scheduler(
     specs = job_specs(settings)
     scheduler = BlockingScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=len(JOBS))},
-        job_defaults={
-            "coalesce": True, "max_instances": 1,
-            "misfire_grace_time": settings.schedule_misfire_grace_time,
-        },
         timezone=scheduler_timezone(settings),
     )
     store = open_job_store(engine, scheduler)  # the scheduler starts it again: harmless
@@ -235,7 +236,7 @@ def build_scheduler(
     for spec in specs:
         options: dict[str, Any] = {}
         old = stored.pop(spec.kind, None)
-        if old is not None and repr(old.trigger) == repr(spec.trigger):
+        if old is not None and _same_trigger(old, spec):
             options["next_run_time"] = old.next_run_time
         scheduler.add_job(
             run_job, spec.trigger, args=[spec.kind], id=spec.kind,
@@ -273,7 +274,7 @@ def planned_jobs(settings: Settings, engine: Engine, now: datetime) -> list[Plan
         old = stored.get(spec.kind)
         next_run: datetime | None = plain.get_next_fire_time(None, now)
         missed: datetime | None = None
-        if old is not None and repr(old.trigger) == repr(spec.trigger):
+        if old is not None and _same_trigger(old, spec):
             next_run = old.next_run_time
             while next_run is not None and next_run <= now:
                 missed = next_run
@@ -316,8 +317,8 @@ def serve(
         if threading.current_thread() is threading.main_thread():
             previous = {sig: signal.signal(sig, on_signal)
                         for sig in (signal.SIGTERM, signal.SIGINT)}
-        log.info("scheduler started (time zone %s): %s", settings.timezone, "; ".join(
-            f"{s.kind} '{s.expression}'" for s in job_specs(settings)))
+        log.info("scheduler started (time zone %s): %s", settings.timezone,
+                 "; ".join(job.name for job in scheduler.get_jobs()))
         scheduler.start()
     except _Shutdown as exc:
         log.info("scheduler: %s received, stopping", exc)

@@ -60,6 +60,15 @@ class ChildSpec:
     kwargs: Mapping[str, Any]
 
 
+def failed_step(kind: str, exc: Exception, run_id: int | None = None) -> StepResult:
+    """The result of a step that raised: bad input (UsageError: exit 2) or a crash, logged."""
+    usage = isinstance(exc, UsageError)
+    if not usage:
+        log.error("step %s failed", kind, exc_info=exc)
+    summary = str(exc) if usage else f"{type(exc).__name__}: {exc}"
+    return StepResult(kind, "failed", run_id, summary, {"usage_error": usage})
+
+
 def close_runs(engine: Engine, holder: str, outcome: str, detail: str) -> list[int]:
     """Finish the `running` runs recorded by process `holder` ("host:pid"); returns their ids."""
     with transaction(engine) as session:
@@ -125,7 +134,7 @@ def run_in_child(
         else:
             process.join(POLL_SECONDS)
         now = time.monotonic()
-        if reason is None:
+        if reason is None and result is None:
             if stop is not None and stop.is_set():
                 reason = "stopped by a signal"
             elif now - started > time_limit:
@@ -138,7 +147,7 @@ def run_in_child(
                 log.warning("step %s: %s; stopping its process %s", spec.kind, reason, holder)
                 stop_sent = now
                 _send_stop(control_write, reason)
-        elif not killed and now - stop_sent > stop_timeout:
+        elif reason is not None and not killed and now - stop_sent > stop_timeout:
             log.error("step %s: process %s did not stop within %g s; killing it",
                       spec.kind, holder, stop_timeout)
             process.kill()
@@ -243,11 +252,7 @@ def child_main(
     except StepStopped as exc:
         result = StepResult(spec.kind, "aborted", summary=str(exc))
     except Exception as exc:  # the step crashed: record it, don't leave its run `running`
-        usage = isinstance(exc, UsageError)
-        if not usage:
-            log.exception("step %s crashed", spec.kind)
-        result = StepResult(spec.kind, "failed", summary=str(exc) if usage
-                            else f"{type(exc).__name__}: {exc}", stats={"usage_error": usage})
+        result = failed_step(spec.kind, exc)
     try:
         from catalog.db import open_database
 

@@ -21,9 +21,8 @@ from catalog.db import open_database, transaction
 from catalog.lock import acquire_lock
 from catalog.runs import StepResult, abort_running, finish_run, start_run
 from catalog.sync import last_synced_hash, sync_catalog
-from shelfcheck.childproc import ChildSpec, run_in_child
+from shelfcheck.childproc import ChildSpec, failed_step, run_in_child
 from shelfcheck.config import Settings
-from shelfcheck.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +106,7 @@ def run_steps(
                     result = _run_step(name, settings, engine, force_report, stop, targets,
                                        lock.heartbeat)
                 except Exception as exc:  # e.g. a bad report_every: the later steps still run
-                    usage = isinstance(exc, UsageError)
-                    if not usage:
-                        log.exception("step %s failed", name)
-                    result = StepResult(name, "failed", summary=str(exc),
-                                        stats={"usage_error": usage})
+                    result = failed_step(name, exc)
                 sync_failed = sync_failed or (name == "sync" and result.outcome == "failed")
                 if stop is not None and stop.is_set():
                     outcome.stopped = True
@@ -171,12 +166,10 @@ def sync_step(settings: Settings, engine: Engine) -> StepResult:
         return StepResult("sync", "ok", run_id, f"synced {spec.source}: {synced.summary()}",
                           stats)
     except Exception as exc:
-        usage = isinstance(exc, UsageError)
-        if not usage:
-            log.exception("the catalog sync failed")
+        result = failed_step("sync", exc, run_id)
         with transaction(engine) as session:
-            finish_run(session, run_id, "failed", {"usage_error": usage}, detail=str(exc))
-        return StepResult("sync", "failed", run_id, str(exc), {"usage_error": usage})
+            finish_run(session, run_id, "failed", result.stats, detail=str(exc))
+        return result
 
 
 def exports_step(settings: Settings, engine: Engine) -> StepResult:

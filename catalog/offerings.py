@@ -203,7 +203,6 @@ class _Applier:
         if _ended(offering.end_at, offering.start_at, self.now):
             offering.state = "ended"
         self.session.add(offering)
-        self.session.flush()
         if announce and offering.state == "active":
             self.event("offering_added", offering, new=_iso(offering.start_at, offering.timezone),
                        detail=self._when_text(offering))

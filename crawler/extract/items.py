@@ -68,7 +68,7 @@ def _href(node: Selector, base: str) -> str | None:
 def item_link(recipe: Recipe, item: Selector, page: Page) -> str | None:
     """The item's canonical URL: its link, absolute and normalized (session parameters gone)."""
     nodes = item.css(recipe.link)
-    return _href(nodes[0], page.url) if nodes else None
+    return _href(nodes[0], page.base_url) if nodes else None
 
 
 def next_pages(recipe: Recipe, page: Page) -> list[str]:
@@ -77,7 +77,7 @@ def next_pages(recipe: Recipe, page: Page) -> list[str]:
         return []
     urls = []
     for node in page.selector.css(recipe.paginate):
-        url = _href(node, page.url)
+        url = _href(node, page.base_url)
         if url and url not in urls:
             urls.append(url)
     return urls
@@ -177,7 +177,7 @@ def merge(recipe: Recipe, draft: Draft, extra: list[Candidate], *,
         record.fees = [FeeData(t.tier, t.amount, t.currency, t.raw) for t in fees.tiers]
         sources["fee"] = _describe(fee)
     for note in (c for c in cands if c.field == "note"):
-        record.warnings.append(f"{note.source}: {note.value}; the visible fee was used")
+        record.warnings.append(f"{note.source}: {note.value}: ignored")
 
     formats = _ordered(cands, "format", order("format", ("selector", "recipe")))
     if formats:

@@ -31,6 +31,13 @@ class Page:
     content_type: str = "text/html"
 
     @cached_property
+    def base_url(self) -> str:
+        """The URL relative links resolve against (honours ``<base href>``)."""
+        from w3lib.html import get_base_url
+
+        return str(get_base_url(self.text[:20000], self.url))
+
+    @cached_property
     def selector(self) -> Selector:
         """The parsel selector over the page."""
         return Selector(text=self.text or "<html></html>", base_url=self.url)

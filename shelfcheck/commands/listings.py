@@ -136,8 +136,8 @@ def _row_json(row: OfferingRow) -> dict[str, Any]:
 def offerings_cmd(app: App, provider: str | None, upcoming: bool, fmt: str) -> None:
     """List the current offerings with their dates and fees."""
     with app.session() as session:
-        known = session.scalar(select(Provider.id).where(Provider.slug == provider))
-        if provider and known is None:
+        if provider and session.scalar(
+                select(Provider.id).where(Provider.slug == provider)) is None:
             raise UsageError(f"unknown provider {provider!r}")
         rows = list(offering_rows(session, provider=provider,
                                   upcoming_from=utcnow() if upcoming else None))

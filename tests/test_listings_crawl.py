@@ -279,10 +279,14 @@ def test_recipes_test_shows_fields_and_sources(sites: Sites, tmp_path: Path) -> 
     assert "ALSC members 115.00" in redirected.stdout
 
 
-def test_crawl_refuses_unknown_providers(cli: Any, tmp_path: Path) -> None:
+def test_crawl_and_offerings_refuse_unknown_providers(cli: Any, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     assert cli("--database-url", url, "catalog", "sync").exit_code == 0
     unknown = cli("--database-url", url, "crawl", "nope")
     assert unknown.exit_code == 2 and "unknown provider 'nope'" in unknown.output
     no_recipe = cli("--database-url", url, "crawl", "lssc")
     assert no_recipe.exit_code == 2 and "has no listing recipe" in no_recipe.output
+    offerings = cli("--database-url", url, "offerings", "--provider", "nope")
+    assert offerings.exit_code == 2 and "unknown provider 'nope'" in offerings.output
+    assert "No offerings: run `shelfcheck crawl` first." in cli(
+        "--database-url", url, "offerings").output

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "shelfcheck.commands.report",
     "shelfcheck.commands.refresh",
     "shelfcheck.commands.schedule",
+    "shelfcheck.commands.demo",
 )
 
 

@@ -1,0 +1,328 @@
+"""The demo: a catalog, configuration and SQLite database for the demo web, the real `refresh` on
+week one and week two, the real `report`, and a summary of what the report says.
+
+Every step runs the shelfcheck command itself (`python -m shelfcheck --config DIR/shelfcheck.toml
+...` in a child process), so the demo takes no path the product does not; the web is the only
+thing that is not real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shelfcheck.demo.web import LIVE, SitesServer, host_map
+from shelfcheck.errors import UsageError
+
+Echo = Callable[[str], None]
+
+WEEK_TWO = ("a fee change, a new and a cancelled webinar, a moved page, a dead link, a blocked "
+            "host and a listing outage")
+# The demo catalog's week-two cases, relative to the live web ({web}).
+DEAD_LINK = "/techsoupforlibraries/"
+MOVED_PAGE = "/ala/educationcareers/careers/corecomp/corecompetences"
+MOVED_TO = "/ala/educationcareers/competencies/"
+BLOCKED = "/ala-apa/lssc"
+OUTAGE_PROVIDER = "webjunction"
+# What the demo writes into its folder; a folder holding anything else is not reused.
+OWN_FILES = ("shelfcheck.toml", "catalog.yaml", "shelfcheck.db", "shelfcheck.db-journal",
+             "shelfcheck.db-wal", "shelfcheck.db-shm", "reports", "exports", "shelfcheck.log")
+CONFIRM_AFTER = 2
+
+
+@dataclass
+class Demo:
+    """The demo's folder and files, and the web it runs against."""
+
+    folder: Path
+    web: str = ""  # http://127.0.0.1:PORT/live
+    codes: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def config(self) -> Path:
+        return self.folder / "shelfcheck.toml"
+
+    @property
+    def catalog(self) -> Path:
+        return self.folder / "catalog.yaml"
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "shelfcheck.db"
+
+    @property
+    def reports(self) -> Path:
+        return self.folder / "reports"
+
+    @property
+    def exports(self) -> Path:
+        return self.folder / "exports"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "shelfcheck.log"
+
+
+def prepare_folder(folder: Path | None) -> Path:
+    """A new temporary folder, or `folder` emptied of an earlier demo's files.
+
+    Raises UsageError when `folder` holds anything the demo did not write.
+    """
+    if folder is None:
+        return Path(tempfile.mkdtemp(prefix="shelfcheck-demo-")).resolve()
+    folder = folder.expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--dir {folder}: not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in OWN_FILES)
+    if foreign:
+        raise UsageError(f"--dir {folder}: the folder holds files the demo did not write "
+                         f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); "
+                         "choose a new or empty folder")
+    for name in OWN_FILES:
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    return folder
+
+
+def write_catalog(demo: Demo) -> None:
+    """The demo catalog: the packaged guide's providers and recipes, the demo's sections."""
+    from catalog.catalogfile import SCHEMA, packaged_catalog_path
+
+    guide = yaml.safe_load(packaged_catalog_path().read_text(encoding="utf-8"))
+    template = importlib_resources.files("shelfcheck.demo") / "catalog.yaml"
+    sections = yaml.safe_load(template.read_text(encoding="utf-8"))
+    for section in sections["sections"]:
+        for resource in section["resources"]:
+            if resource.get("url"):
+                resource["url"] = resource["url"].replace("{web}", demo.web)
+    data = {"schema": SCHEMA, "guide": sections["guide"], "providers": guide["providers"],
+            "sections": sections["sections"]}
+    header = ("# Written by `shelfcheck demo`: the packaged guide's providers and recipes, and\n"
+              f"# resources on the demo web ({demo.web}).\n")
+    demo.catalog.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True,
+                                                    width=100), encoding="utf-8")
+
+
+def write_config(demo: Demo, base: str) -> None:
+    """The demo's shelfcheck.toml: its own database, catalog, folders and host map."""
+    from exports.base import export_kinds
+    from reports.reporters import reporter_kinds
+
+    def toml(value: Any) -> str:  # JSON strings and lists of strings are valid TOML
+        if isinstance(value, list) and len(json.dumps(value)) > 80:
+            return "[\n" + "".join(f"    {json.dumps(item)},\n" for item in value) + "]"
+        return json.dumps(value)
+
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{demo.database}",
+        "catalog_file": str(demo.catalog),
+        "reports_dir": str(demo.reports),
+        "report_formats": reporter_kinds(),
+        "exports": export_kinds(),
+        "exports_dir": str(demo.exports),
+        # The demo web is on loopback, which shelfcheck refuses to fetch by default.
+        "allow_private_addresses": True,
+        # The recipes name the providers' real hosts; fetch them from the demo web instead.
+        "host_map": host_map(base, LIVE),
+        "confirm_after": CONFIRM_AFTER,
+    }
+    lines = ["# Written by `shelfcheck demo`. Run any command on the demo's database with",
+             f"#   shelfcheck --config {demo.config} COMMAND",
+             *(f"{name} = {toml(value)}" for name, value in values.items())]
+    demo.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def shelfcheck(demo: Demo, echo: Echo, *args: str) -> int:
+    """Run ``shelfcheck --config DIR/shelfcheck.toml ARGS`` in a child process; echo its output."""
+    echo(f"  $ shelfcheck --config {demo.config} {' '.join(args)}")
+    # Only the demo's own configuration: SHELFCHECK_* variables could point at a real database.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
+    # -P: the folder's reports/ and exports/ must not shadow the packages of the same names.
+    command = [sys.executable, "-P", "-m", "shelfcheck", "--config", str(demo.config),
+               "--log-file", str(demo.log), *args]
+    with subprocess.Popen(command, cwd=demo.folder, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, bufsize=1) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            echo(f"    {line.rstrip()}")
+        code = child.wait()
+    demo.codes.append((" ".join(args), code))
+    return code
+
+
+def link_state(demo: Demo, url: str) -> str | None:
+    """The state of a catalog link in the demo's database."""
+    from sqlalchemy import select
+
+    from catalog.db import make_engine
+    from catalog.links import link_key
+    from catalog.models import Link
+
+    engine = make_engine(f"sqlite:///{demo.database}")
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(Link.state).where(Link.url == link_key(url)[0]))
+    finally:
+        engine.dispose()
+
+
+def missing_cases(doc: dict[str, Any], web: str) -> list[str]:
+    """The week-two cases the report does not show."""
+    links = {link["url"]: link for link in doc.get("links", [])}
+    changes = doc.get("changes", [])
+
+    def link(path: str) -> dict[str, Any]:
+        return next((v for k, v in links.items() if k.rstrip("/") == (web + path).rstrip("/")),
+                    {})
+
+    def has(kind: str, **fields: Any) -> bool:
+        return any(c["kind"] == kind and all(c.get(k) == v for k, v in fields.items())
+                   for c in changes)
+
+    checks = {
+        "a fee change": has("fee_changed"),
+        "a new offering": has("offering_added"),
+        "a cancelled offering": has("offering_removed"),
+        "the moved page and its replacement URL": link(MOVED_PAGE).get("state") == "redirected"
+        and str(link(MOVED_PAGE).get("redirect_target", "")).endswith(MOVED_TO),
+        "the dead link, confirmed broken": link(DEAD_LINK).get("state") == "broken",
+        "the blocked host, unverifiable": link(BLOCKED).get("state") == "unverifiable",
+        "the listing outage (provider_unreachable)": has("provider_unreachable",
+                                                         provider=OUTAGE_PROVIDER),
+    }
+    return [name for name, ok in checks.items() if not ok]
+
+
+def report_lines(doc: dict[str, Any]) -> list[str]:
+    """What the report says, one line per link to fix and per change."""
+    lines = []
+    labels = {"broken": "broken link", "redirected": "moved page", "unverifiable": "unverifiable"}
+    for link in doc.get("links", []):
+        who = ", ".join(link.get("resources") or []) or "-"
+        state = link["state"]
+        if state == "redirected":
+            what = f"{link['url']} → {link.get('redirect_target')}"
+        else:
+            status = f", HTTP {link['http_status']}" if link.get("http_status") else ""
+            detail = f": {link['detail']}" if link.get("detail") and not status else ""
+            what = f"{link['url']} ({link.get('verdict')}{status}{detail})"
+        lines.append(f"{labels.get(state, state):<20} {who}: {what}")
+    for change in doc.get("changes", []):
+        kind, provider = change["kind"], change.get("provider") or "-"
+        title = change.get("title") or ""
+        if kind == "fee_changed":
+            tier = f" [{change['tier']}]" if change.get("tier") else ""
+            text = f"{title}{tier}: {change.get('old') or 'none'} → {change.get('new') or 'none'}"
+        elif kind == "offering_rescheduled":
+            text = f"{title}: {change.get('old')} → {change.get('new')}"
+        elif kind in ("provider_unreachable", "extractor_drift"):
+            text = change.get("detail") or change.get("url") or ""
+        elif kind.startswith(("link_", "run_")):
+            continue  # the links above say it
+        else:
+            text = title
+        lines.append(f"{kind.replace('_', ' '):<20} {provider}: {text}")
+    counts = Counter(lines)  # each week-two crawl records its own outage and drift events
+    return [f"{line} (×{counts[line]})" if counts[line] > 1 else line
+            for line in dict.fromkeys(lines)]
+
+
+def written_files(demo: Demo) -> list[tuple[str, list[Path]]]:
+    """Everything the demo wrote, grouped."""
+    reports = sorted(demo.reports.glob("*"))
+    html = demo.reports / "latest.html"
+    return [
+        ("report (open this one)", [html] if html.exists() else []),
+        ("report files", [p for p in reports if p != html]),
+        ("exports", sorted(demo.exports.glob("*"))),
+        ("catalog", [demo.catalog]),
+        ("configuration", [demo.config]),
+        ("database", [demo.database]),
+        ("log", [demo.log] if demo.log.exists() else []),
+    ]
+
+
+def run_demo(folder: Path | None, echo: Echo) -> int:
+    """Run the whole demo; returns its exit status (0: every week-two case is in the report)."""
+    started = time.monotonic()
+    demo = Demo(prepare_folder(folder))
+    server = SitesServer(0, "A")
+    thread = threading.Thread(target=server.serve_forever, name="demo-web", daemon=True)
+    thread.start()
+    try:
+        demo.web = f"{server.base}/{LIVE}"
+        write_catalog(demo)
+        write_config(demo, server.base)
+        echo(f"shelfcheck demo: the provider web runs at {demo.web}/ (offline copies of the")
+        echo("providers' sites); the guide, configuration and database are in")
+        echo(f"{demo.folder}\n")
+
+        echo("Week one: the first refresh syncs the catalog, checks links, crawls the listings "
+             "(a baseline), writes the first report and the exports.")
+        shelfcheck(demo, echo, "refresh")
+
+        server.switch("B")
+        echo(f"\nWeek two: the web now has {WEEK_TWO}.")
+        dead = demo.web + DEAD_LINK
+        for attempt in range(1, CONFIRM_AFTER + 1):
+            shelfcheck(demo, echo, "refresh")
+            if link_state(demo, dead) == "broken":
+                break
+            if attempt < CONFIRM_AFTER:
+                echo(f"  The dead link failed once; confirm_after = {CONFIRM_AFTER} failures in a "
+                     "row make it broken, so refresh runs again (as the next night's cron job "
+                     "would).")
+        echo("\nThe report of week two, in every format:")
+        shelfcheck(demo, echo, "report")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    doc = _read_json(demo.reports / "latest.json")
+    echo("\nWhat the report says:")
+    for line in report_lines(doc):
+        echo(f"  {line}")
+    echo("\nFiles written:")
+    for label, paths in written_files(demo):
+        for i, path in enumerate(paths):
+            echo(f"  {label if i == 0 else '':<23} {path}")
+    echo(f"\nLook around: shelfcheck --config {demo.config} links   (or offerings, "
+         "catalog list, report, export --format html ...)")
+
+    problems = [f"`shelfcheck {args}` exited with {code}" for args, code in demo.codes if code]
+    problems += [f"the report does not show {case}" for case in missing_cases(doc, demo.web)]
+    elapsed = time.monotonic() - started
+    if problems:
+        echo(f"\nshelfcheck demo: finished in {elapsed:.0f} s, but not as expected:")
+        for problem in problems:
+            echo(f"  - {problem}")
+        echo(f"  (the log: {demo.log})")
+        return 1
+    echo(f"\nshelfcheck demo: done in {elapsed:.0f} s. Open {demo.reports / 'latest.html'}")
+    return 0
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+    except (OSError, ValueError):
+        return {}

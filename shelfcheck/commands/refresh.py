@@ -79,6 +79,10 @@ def refresh_cmd(app: App, force_report: bool, skip_links: bool, skip_listings: b
     if received:
         raise Stopped(received[0])
     code = result.exit_code
+    if any(s.kind == "links" and s.outcome == "inconclusive" for s in result.steps):
+        click.echo("refresh: the links could not be checked: most hosts failed to answer, so "
+                   "this machine looks offline. Nothing was marked broken. To see shelfcheck "
+                   "work without a network, run `make demo` (or `shelfcheck demo`).")
     click.echo(f"refresh: {'ok' if code == 0 else 'finished with problems'} (exit {code})")
     if code:
         raise click.exceptions.Exit(code)

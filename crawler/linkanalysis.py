@@ -155,9 +155,9 @@ _NOISE = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.I | re
 _BODY = re.compile(r"<body\b[^>]*>", re.I)
 _WORD = re.compile(r"\w+")
 _HEADING_PHRASES = re.compile(
-    r"\b(404|page not found|not found|does not exist|doesn'?t exist|no longer (available|exists)"
-    r"|cannot be found|can'?t be found|could not be found|page unavailable|no document"
-    r"|error 404)\b", re.I)
+    r"(^\s*404\b|\b404\s*(error|not found|page)\b|\berror\s*404\b|\bnot found\b"
+    r"|\bdoes not exist\b|\bdoesn'?t exist\b|\bno longer (available|exists)\b"
+    r"|\b(cannot|can'?t|could not) be found\b|\bpage unavailable\b|\bno document\b)", re.I)
 _TEXT_PHRASES = re.compile(
     r"\b(page not found|404 not found|error 404|the page you (requested|are looking for|were "
     r"looking for)[^.]{0,40}(not|no longer)|(could not|cannot|can'?t) be found|"

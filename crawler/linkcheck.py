@@ -23,7 +23,7 @@ from catalog.models import Link, LinkCheck, Provider, Resource
 from catalog.runs import StepResult, finish_run, start_run
 from crawler.settings import scrapy_settings
 from shelfcheck.config import Settings
-from shelfcheck.errors import UsageError
+from shelfcheck.errors import UsageError, short_error
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, int], None]
@@ -36,6 +36,7 @@ def link_scrapy_settings(settings: Settings, run_id: int) -> dict[str, Any]:
         settings,
         DOWNLOAD_HANDLERS={"http": handler, "https": handler},
         DOWNLOAD_VERIFY_CERTIFICATES=True,
+        DOWNLOADER="crawler.politeness.PoliteDownloader",
         DOWNLOAD_MAXSIZE=0,  # BodyPrefix bounds what is read
         DOWNLOAD_DELAY=0,
         DOWNLOADER_MIDDLEWARES={
@@ -71,6 +72,13 @@ def link_scrapy_settings(settings: Settings, run_id: int) -> dict[str, Any]:
         SHELFCHECK_MAX_CRAWL_DELAY=settings.max_crawl_delay,
         SHELFCHECK_LINK_METHOD=settings.link_method,
         REACTOR_THREADPOOL_MAXSIZE=20,
+        # Each callback yields one item or request: Scrapy's default of 100 would start 100
+        # asyncio tasks per response to process it.
+        CONCURRENT_ITEMS=1,
+        # The spider feeds a few requests per host at a time; first in, first out keeps every
+        # host busy (Scrapy's default LIFO queue starves the hosts fed first).
+        SCHEDULER_MEMORY_QUEUE="scrapy.squeues.FifoMemoryQueue",
+        WARN_ON_GENERATOR_RETURN_VALUE=False,  # parses the callback's source per response
         LOG_INSTALL_ROOT_HANDLER=False,
     )
 
@@ -162,10 +170,24 @@ def run_check_links(
             with transaction(engine) as session:
                 finish_run(session, run_id, "failed", detail=f"crawl failed: {exc}")
             return StepResult("links", "failed", run_id, f"the crawl failed: {exc}")
-        return _conclude(settings, engine, run_id, provider_id, link_ids, crawl,
-                         time.monotonic() - started)
+        try:
+            return _conclude(settings, engine, run_id, provider_id, link_ids, crawl,
+                             time.monotonic() - started)
+        except Exception as exc:  # e.g. the database went away: no link state moved
+            logger.exception("concluding the link check failed")
+            return _failed(engine, run_id, f"concluding the run failed, no link state was "
+                           f"changed: {short_error(exc)}")
     finally:
         engine.dispose()
+
+
+def _failed(engine: Engine, run_id: int, detail: str) -> StepResult:
+    try:
+        with transaction(engine) as session:
+            finish_run(session, run_id, "failed", detail=detail)
+    except Exception as exc:  # the next run marks it aborted
+        logger.error("could not record the failure of run %s: %s", run_id, short_error(exc))
+    return StepResult("links", "failed", run_id, detail)
 
 
 def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
@@ -196,15 +218,14 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
             record_event(session, "run_inconclusive", run=run, detail=guard.reason)
             return StepResult("links", "inconclusive", run_id,
                               f"inconclusive: {guard.reason}; no link state was changed", stats)
-    events = apply_run(engine, run_id, settings.confirm_after)
-    stats["events"] = events
     unchecked = crawl["total"] - stored
     detail = None
     if unchecked > 0:
         detail = (f"{unchecked} links were not checked "
                   f"({crawl['finish_reason'] or 'the crawl stopped early'})")
         stats["unchecked"] = unchecked
-    with transaction(engine) as session:
+    with transaction(engine) as session:  # the states move together with the run's outcome
+        stats["events"] = apply_run(session, run_id, settings.confirm_after)
         broken = session.scalar(
             select(func.count(Link.id)).where(
                 Link.state == "broken",

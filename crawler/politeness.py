@@ -4,15 +4,21 @@
   holds for every request to that host, robots.txt and redirect hops included.
 - `CrawlDelay`: applies robots.txt ``Crawl-delay`` to the host's download slot (capped).
 - `BodyPrefix`: reads at most a bounded prefix of a page, and no body at all of non-HTML files.
+- `WaitMiddleware`: holds a request back (retry backoff, Retry-After) outside the host's slot.
+- `PoliteDownloader`: enforces the per-host limit exactly (see its docstring).
 """
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.core.downloader import Downloader, Slot
 from scrapy.exceptions import NotConfigured, StopDownload
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import _schedule_coro
 
 if TYPE_CHECKING:
     from typing import Self
@@ -124,3 +130,32 @@ class WaitMiddleware:
             import asyncio
 
             await asyncio.sleep(wait)
+
+
+class PoliteDownloader(Downloader):
+    """Scrapy's downloader with the per-slot concurrency limit enforced at once.
+
+    With the asyncio reactor, Scrapy 2.19 starts each download as a task and marks it as
+    transferring only when the task runs, so one pass over a slot's queue could start every
+    queued request and exceed the per-host limit. Here a request counts as transferring from the
+    moment it leaves the queue.
+    """
+
+    def _process_queue(self, slot: Slot) -> None:
+        if slot.latercall:
+            return
+        now = monotonic()
+        delay = slot.download_delay()
+        if delay:
+            penalty = delay - now + slot.lastseen
+            if penalty > 0:
+                slot.latercall = call_later(penalty, self._latercall, slot)
+                return
+        while slot.queue and slot.free_transfer_slots() > 0:
+            slot.lastseen = now
+            request, queue_dfd = slot.queue.popleft()
+            slot.transferring.add(request)
+            _schedule_coro(self._wait_for_download(slot, request, queue_dfd))
+            if delay:
+                self._process_queue(slot)
+                break

@@ -9,7 +9,6 @@ Scrapy's queues and the catalog is never loaded into memory at once.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from collections import deque
@@ -135,7 +134,7 @@ class LinkSpider(scrapy.Spider):
         self.probes: dict[str, Probe] = {}
         self.feeds: dict[str, HostFeed] = {}
         self.outstanding = 0
-        self._wake: asyncio.Event | None = None
+        self._hosts: deque[tuple[str, int]] = deque()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -154,61 +153,69 @@ class LinkSpider(scrapy.Spider):
     # --- feeding -----------------------------------------------------------------------------
 
     def _capacity(self) -> tuple[int, int, int]:
-        host_cap = self.per_host * 2
-        total_cap = self.max_in_flight * 2
+        # One task waiting per host keeps its slot busy; the global cap keeps the rest of the
+        # catalog in the database, not in Scrapy's queues.
+        host_cap = self.per_host + 1
+        total_cap = self.max_in_flight + self.max_in_flight // 2
         max_hosts = max(4, 2 * math.ceil(self.max_in_flight / self.per_host))
         return host_cap, total_cap, max_hosts
 
     async def start(self) -> AsyncIterator[Any]:
+        assert self.source is not None
         try:
-            async for output in self._feed():
-                yield output
+            self._hosts = deque(self.source.hosts())
         except Exception as exc:
             self.error = f"reading the links failed: {exc}"
             raise
-
-    async def _feed(self) -> AsyncIterator[Any]:
-        assert self.source is not None
-        self._wake = asyncio.Event()
+        self.total = sum(n for _h, n in self._hosts)
+        self._report()
         if self.canary_url:
             yield self._request(Task("canary", self.canary_url, ""), self.canary_url, "GET",
                                 priority=100)
-        hosts = deque(self.source.hosts())
-        self.total = sum(n for _h, n in hosts)
-        self._report()
+        for output in self._refill():
+            yield output
+
+    def _refill(self) -> list[Any]:
+        """What to send now: new hosts while there is room, then each host topped up.
+
+        Called at the start and whenever a link is done, so the requests come from callbacks
+        (one event-loop pass each) and Scrapy's queues hold only a few requests per host.
+        """
+        assert self.source is not None
+        out: list[Any] = []
         host_cap, total_cap, max_hosts = self._capacity()
-        while hosts or self.feeds:
-            while hosts and len(self.feeds) < max_hosts and self.outstanding < total_cap:
-                host, _count = hosts.popleft()
+        try:
+            while self._hosts and len(self.feeds) < max_hosts and self.outstanding < total_cap:
+                host, _count = self._hosts.popleft()
                 if not host:
-                    for row in self.source.iter_host(host):
-                        yield self._finish(Task("link", row.url, "", row.id), "invalid_url",
-                                           detail="not a valid http(s) URL")
+                    out.extend(self._finish(Task("link", row.url, "", row.id), "invalid_url",
+                                            detail="not a valid http(s) URL")
+                               for row in self.source.iter_host(host))
                     continue
                 feed = HostFeed(host, self.source.iter_host(host))
-                self.feeds[host] = feed
                 first: LinkRow | None = feed.next()
                 if first is None:
-                    feed.exhausted = True
                     continue
+                self.feeds[host] = feed
                 feed.ahead.append(first)
                 if self.soft404_probe:
                     probe_request = self._probe_request(first)
                     if probe_request is not None:
-                        yield probe_request
-            sent = False
+                        out.append(probe_request)
             for host, feed in list(self.feeds.items()):
                 while feed.outstanding < host_cap and self.outstanding < total_cap:
                     next_row = feed.next()
                     if next_row is None:
                         break
-                    sent = True
-                    yield self._link_request(feed, next_row)
+                    out.append(self._link_request(feed, next_row))
                 if feed.exhausted and not feed.ahead and feed.outstanding == 0:
                     del self.feeds[host]
-            if not sent and (hosts or self.feeds):
-                self._wake.clear()
-                await self._wake.wait()
+                if self.outstanding >= total_cap:
+                    break
+        except Exception as exc:
+            self.error = f"reading the links failed: {exc}"
+            raise
+        return out
 
     def _link_request(self, feed: HostFeed, row: LinkRow) -> Any:
         feed.outstanding += 1
@@ -283,8 +290,6 @@ class LinkSpider(scrapy.Spider):
             if feed is not None:
                 feed.outstanding -= 1
             self.outstanding -= 1
-            if self._wake is not None:
-                self._wake.set()
         self.checked += 1
         if verdict in FAILING:
             self.failures += 1
@@ -317,6 +322,8 @@ class LinkSpider(scrapy.Spider):
         item = self._finish(task, verdict, **kwargs)
         if item is not None:
             yield item
+        if task.kind == "link" and task.host:
+            yield from self._refill()
 
     def on_response(self, response: Response, task: Task) -> Iterator[Any]:
         status = response.status

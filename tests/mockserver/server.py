@@ -1,6 +1,6 @@
 """A loopback HTTP and HTTPS test world for link checks, run in its own process.
 
-Usage: ``python -m tests.mockserver.server --dir DIR [--latency S] [--bench-hosts N --bench-links M]``
+Usage: ``python -m tests.mockserver.server --dir DIR [--latency S] [--bench-hosts N]``
 
 Each "host" is its own port on 127.0.0.1. On start the server writes its test CA to DIR/ca.pem and
 prints one JSON line on stdout: ``{"hosts": {label: "http://127.0.0.1:PORT"}, "closed": URL}``.
@@ -33,6 +33,9 @@ def page(title: str, text: str = "") -> bytes:
     """A small HTML page."""
     body = text.encode() or LOREM * 3
     return PAGE % (title.encode(), title.encode(), body)
+
+
+Answer = tuple[float, int, dict[str, str], bytes]  # (delay, status, headers, body)
 
 
 class World:
@@ -72,6 +75,7 @@ class Host(resource.Resource):
         if path.startswith("/__control/"):
             return self.control(request, path)
         self.world.enter(self.label, request)
+        request.channel.transport.setTcpNoDelay(True)
         done = False
 
         def finished(_result: object) -> None:
@@ -135,14 +139,15 @@ class Host(resource.Resource):
 
     # --- behaviours: (delay, status, headers, body) ----------------------------------------
 
-    def host_main(self, request: Any, path: str, count: int) -> tuple[float, int, dict[str, str], bytes]:
+    def host_main(self, request: Any, path: str, count: int) -> Answer:
         ok = (0.0, 200, {}, page("Library training", ""))
         if path == "/robots.txt":
-            return 0.0, 200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n"
+            robots = b"User-agent: *\nDisallow: /private/\n"
+            return 0.0, 200, {"Content-Type": "text/plain"}, robots
         if path in self.world.switch:
             status = self.world.switch[path]
             return 0.0, status, {}, page(f"Switch {status}")
-        table: dict[str, tuple[float, int, dict[str, str], bytes]] = {
+        table: dict[str, Answer] = {
             "/": ok, "/ok": ok, "/private/page": ok, "/shared": ok,
             "/not-found": (0.0, 404, {}, page("Not here")),
             "/gone": (0.0, 410, {}, page("Gone")),
@@ -187,7 +192,7 @@ class Host(resource.Resource):
             return 0.3, 200, {}, page("Busy page")
         return 0.0, 404, {}, page("Not Found", "No such page.")
 
-    def host_soft(self, request: Any, path: str, count: int) -> tuple[float, int, dict[str, str], bytes]:
+    def host_soft(self, request: Any, path: str, count: int) -> Answer:
         if path == "/robots.txt":
             return 0.0, 404, {}, b""
         if path in ("/", "/real"):
@@ -197,33 +202,33 @@ class Host(resource.Resource):
                                   "Oops! There is nothing at this address. Try our search box "
                                   "or browse the catalogue of courses and events.")
 
-    def host_home(self, request: Any, path: str, count: int) -> tuple[float, int, dict[str, str], bytes]:
+    def host_home(self, request: Any, path: str, count: int) -> Answer:
         if path == "/robots.txt":
             return 0.0, 404, {}, b""
         if path in ("/", "/courses"):
             return 0.0, 200, {}, page("Home of courses")
         return 0.0, 302, {"Location": "/"}, b""
 
-    def host_crawl(self, request: Any, path: str, count: int) -> tuple[float, int, dict[str, str], bytes]:
+    def host_crawl(self, request: Any, path: str, count: int) -> Answer:
         if path == "/robots.txt":
             return 0.0, 200, {"Content-Type": "text/plain"}, b"User-agent: *\nCrawl-delay: 1\n"
         if path in ("/a", "/b"):
             return 0.0, 200, {}, page(f"Polite page {path}")
         return 0.0, 404, {}, page("Not Found")
 
-    def host_slow(self, request: Any, path: str, count: int) -> tuple[float, int, dict[str, str], bytes]:
+    def host_slow(self, request: Any, path: str, count: int) -> Answer:
         if path == "/robots.txt":
             return 0.0, 404, {}, b""
         return 3.0, -2, {}, b""
 
-    def host_tls(self, request: Any, path: str, count: int) -> tuple[float, int, dict[str, str], bytes]:
+    def host_tls(self, request: Any, path: str, count: int) -> Answer:
         if path == "/robots.txt":
             return 0.0, 404, {}, b""
         if path in ("/", "/secure"):
             return 0.0, 200, {}, page("Secure page")
         return 0.0, 404, {}, page("Not Found")
 
-    def host_bench(self, request: Any, path: str, count: int) -> tuple[float, int, dict[str, str], bytes]:
+    def host_bench(self, request: Any, path: str, count: int) -> Answer:
         if path == "/robots.txt":
             return 0.0, 200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"
         if path.startswith("/missing/"):

@@ -7,6 +7,7 @@ port a "host", and logs every request with the number in flight on its host.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,7 @@ def test_every_verdict_politeness_and_confirmation(
         # Crawl-delay: 1 s between requests to the polite host.
         polite = sorted(e["t"] for e in log if e["host"] == "crawl" and e["path"] != "/robots.txt")
         assert len(polite) >= 3
-        assert all(b - a >= 0.9 for a, b in zip(polite, polite[1:], strict=False))
+        assert all(b - a >= 0.9 for a, b in itertools.pairwise(polite))
         # HEAD was tried first for the file, GET for pages.
         assert [e["method"] for e in by_path["main/files/report.pdf"]] == ["HEAD", "GET"]
         assert by_path["main/ok"][0]["method"] == "GET"

@@ -1,0 +1,177 @@
+"""Link health without a crawl: the state machine, applying a run, the outage guard, helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from catalog.db import transaction
+from catalog.linkstate import Check, LinkStatus, apply_run, assess_outage, transition
+from catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck, Resource, Section
+from crawler.linkanalysis import (
+    looks_like,
+    not_found_phrase,
+    page_signature,
+    retry_after_seconds,
+    status_verdict,
+)
+from crawler.netguard import address_problem
+from crawler.politeness import slot_key
+from crawler.verdicts import FAILING, UNVERIFIABLE, VERDICTS
+
+T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+
+def test_verdicts_have_stable_keys_and_messages() -> None:
+    assert set(VERDICTS) == {
+        "ok", "redirected", "not_found", "gone", "server_error", "timeout", "dns_error",
+        "connection_error", "tls_error", "soft_404", "blocked", "rate_limited",
+        "redirect_loop", "invalid_url", "no_url"}
+    assert all(v.message.endswith(".") for v in VERDICTS.values())
+    assert UNVERIFIABLE == {"blocked", "rate_limited"}
+    import catalog.linkstate as ls
+
+    assert ls.FAILING == FAILING and ls.UNVERIFIABLE == UNVERIFIABLE
+
+
+def test_failures_confirm_after_n_checks() -> None:
+    status = LinkStatus("ok", T0, 0, None, T0, None)
+    one = transition(status, Check("not_found", 404), T0 + timedelta(days=1), 2)
+    assert one.event is None and one.status.state == "ok"
+    assert one.status.consecutive_failures == 1
+    assert one.status.first_failed_at == T0 + timedelta(days=1)
+    two = transition(one.status, Check("timeout"), T0 + timedelta(days=2), 2)
+    assert two.event == "link_broken" and two.status.state == "broken"
+    assert two.status.first_failed_at == T0 + timedelta(days=1)
+    assert two.status.state_since == T0 + timedelta(days=2)
+    three = transition(two.status, Check("gone", 410), T0 + timedelta(days=3), 2)
+    assert three.event is None and three.status.consecutive_failures == 3
+    back = transition(three.status, Check("ok", 200), T0 + timedelta(days=4), 2)
+    assert back.event == "link_recovered"
+    assert (back.status.state, back.status.consecutive_failures, back.status.first_failed_at,
+            back.status.last_ok_at) == ("ok", 0, None, T0 + timedelta(days=4))
+
+
+def test_unverifiable_never_counts_as_broken() -> None:
+    status = LinkStatus()
+    for day in range(5):
+        result = transition(status, Check("blocked", 403), T0 + timedelta(days=day), 1)
+        assert result.status.state == "unverifiable"
+        assert result.status.consecutive_failures == 0
+        assert result.event == ("link_unverifiable" if day == 0 else None)
+        status = result.status
+    assert transition(status, Check("ok", 200), T0, 2).event == "link_recovered"
+    assert transition(LinkStatus("broken"), Check("rate_limited", 429), T0, 2).event == \
+        "link_unverifiable"
+
+
+def test_redirects_write_an_event_only_when_new() -> None:
+    first = transition(LinkStatus("ok"), Check("redirected", 200, "https://b/"), T0, 2)
+    assert first.event == "link_redirected" and first.status.redirect_target == "https://b/"
+    same = transition(first.status, Check("redirected", 200, "https://b/"), T0, 2)
+    assert same.event is None
+    moved_again = transition(same.status, Check("redirected", 200, "https://c/"), T0, 2)
+    assert moved_again.event == "link_redirected"
+    assert transition(moved_again.status, Check("ok", 200), T0, 2).event is None
+    assert transition(LinkStatus("unknown"), Check("ok", 200), T0, 2).event is None
+    with pytest.raises(ValueError):
+        transition(LinkStatus(), Check("bogus"), T0, 2)
+
+
+def _world(engine: Engine) -> tuple[int, list[int]]:
+    """Two links on two hosts; link 1 is used by two resources in two sections."""
+    with transaction(engine) as session:
+        s1, s2 = Section(name="One", position=0), Section(name="Two", position=1)
+        a = Link(url="https://a.example/x", host="a.example", state="unknown")
+        b = Link(url="https://b.example/y", host="b.example", state="unknown")
+        session.add_all([s1, s2, a, b])
+        session.flush()
+        session.add_all([
+            Resource(title="First", section=s1, url=a.url, link=a),
+            Resource(title="Second", section=s2, url=a.url, link=a),
+            Resource(title="Other", section=s1, url=b.url, link=b),
+        ])
+        run = CrawlRun(kind="links", outcome="running", stats={})
+        session.add(run)
+        session.flush()
+        return run.id, [a.id, b.id]
+
+
+def _check(engine: Engine, run_id: int, link_id: int, verdict: str, status: int | None) -> None:
+    with transaction(engine) as session:
+        session.add(LinkCheck(link_id=link_id, run_id=run_id, verdict=verdict,
+                              http_status=status, checked_at=T0))
+
+
+def test_apply_run_events_name_every_resource(engine: Engine) -> None:
+    run_id, (a, b) = _world(engine)
+    _check(engine, run_id, a, "gone", 410)
+    _check(engine, run_id, b, "ok", 200)
+    with transaction(engine) as session:
+        assert apply_run(session, run_id, confirm_after=1) == {"link_broken": 1}
+    with transaction(engine) as session:
+        event = session.scalars(select(ChangeEvent)).one()
+        assert (event.kind, event.severity, event.run_id, event.link_id) == (
+            "link_broken", "action", run_id, a)
+        assert (event.verdict, event.http_status) == ("gone", 410)
+        assert sorted(event.resources or []) == ["First", "Second"]
+        assert event.sections == ["One", "Two"]
+        link_a, link_b = session.get_one(Link, a), session.get_one(Link, b)
+        assert (link_a.state, link_a.last_verdict, link_a.last_http_status) == (
+            "broken", "gone", 410)
+        assert link_a.last_checked_at == T0
+        assert (link_b.state, link_b.last_ok_at) == ("ok", T0)
+
+
+def test_outage_guard_counts_hosts(engine: Engine) -> None:
+    run_id, (a, b) = _world(engine)
+    _check(engine, run_id, a, "dns_error", None)
+    _check(engine, run_id, b, "ok", 200)
+    with transaction(engine) as session:
+        half = assess_outage(session, run_id, 0.8)
+        assert (half.inconclusive, half.hosts, half.failing_hosts) == (False, 2, 1)
+        assert assess_outage(session, run_id, 0.5).inconclusive
+        canary = assess_outage(session, run_id, 0.8, canary_failure="https://c/: timeout")
+        assert canary.inconclusive and "canary" in canary.reason
+
+
+def test_status_and_header_helpers() -> None:
+    assert status_verdict(200) is None and status_verdict(304) is None
+    assert status_verdict(404) == ("not_found", "HTTP 404 Not Found")
+    assert status_verdict(410)[0] == "gone"  # type: ignore[index]
+    assert status_verdict(999)[0] == "blocked"  # type: ignore[index]
+    assert status_verdict(200, challenge=True)[0] == "blocked"  # type: ignore[index]
+    assert status_verdict(503)[0] == "server_error"  # type: ignore[index]
+    assert retry_after_seconds(b"120") == 120.0
+    assert retry_after_seconds("Mon, 02 Nov 2026 02:01:00 GMT", now=T0) == 60.0
+    assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
+    assert slot_key("https://Example.org:443/a") == "example.org"
+    assert slot_key("http://127.0.0.1:8080/") == "127.0.0.1:8080"
+    assert address_problem("127.0.0.1") == "address 127.0.0.1 is loopback"
+    assert address_problem("10.1.2.3") == "address 10.1.2.3 is private"
+    assert address_problem("169.254.169.254") == "address 169.254.169.254 is link-local"
+    assert "192.168.0.1 is private" in (address_problem("::ffff:192.168.0.1") or "")
+    assert address_problem("93.184.216.34") is None
+
+
+def test_soft_404_helpers() -> None:
+    assert not_found_phrase(b"<title>Page Not Found | Library</title>")
+    assert not_found_phrase(b"<title>404</title>")
+    assert not_found_phrase(b"<html><body><p>Sorry, no document is available.</p></body>")
+    assert not_found_phrase(b"<title>Course page /page/404</title><h1>Webinars</h1>") is None
+    assert not_found_phrase(b"<title>Finding resources</title><p>Welcome</p>") is None
+    words = "Oops nothing lives at this address try the search box or browse " * 3
+    probe = page_signature(200, "https://x/zz-probe", False,
+                           f"<title>Lib</title><body>{words} zz-probe</body>".encode(),
+                           ignore=["/zz-probe"])
+    same = page_signature(200, "https://x/old", False,
+                          f"<title>Lib</title><body>{words} old</body>".encode(),
+                          ignore=["/old"])
+    real = page_signature(200, "https://x/real", False,
+                          b"<title>Lib</title><body>Webinars on cataloguing, fees and dates "
+                          b"for library support staff, with certificates.</body>")
+    assert looks_like(same, probe) and looks_like(real, probe) is None
+    home = page_signature(200, "https://x/", True, b"<title>Home</title>")
+    assert "same page" in (looks_like(home, home) or "")

@@ -208,7 +208,8 @@ def main() -> None:
         proc.wait()
         shutil.rmtree(work, ignore_errors=True)
     print()
-    print("| tool | links | wall s | links/s | max RSS MB | 404s | redirects | peak in flight/host |")
+    print("| tool | links | wall s | links/s | max RSS MB | 404s | redirects "
+          "| peak in flight/host |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['tool']} | {r['links']:,} | {r['wall_s']} | {r['links_per_s']:,} | "

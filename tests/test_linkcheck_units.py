@@ -30,7 +30,7 @@ def test_verdicts_have_stable_keys_and_messages() -> None:
         "connection_error", "tls_error", "soft_404", "blocked", "rate_limited",
         "redirect_loop", "invalid_url", "no_url"}
     assert all(v.message.endswith(".") for v in VERDICTS.values())
-    assert UNVERIFIABLE == {"blocked", "rate_limited"}
+    assert {"blocked", "rate_limited"} == UNVERIFIABLE
     import catalog.linkstate as ls
 
     assert ls.FAILING == FAILING and ls.UNVERIFIABLE == UNVERIFIABLE

@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import re
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,39 @@ def test_the_quick_start_is_make_run_test_demo() -> None:
     assert "[ $$status -eq 3 ]" in run  # exit 3 (offline) is not a make error
     assert "pytest" in make_recipe("test")
     assert make_recipe("demo") == "$(BIN)/shelfcheck demo"
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_make_run_offline_hits_the_outage_guard_and_points_to_the_demo(tmp_path: Path) -> None:
+    """`make run`'s refresh where no host answers: exit 3, nothing broken, the demo suggested."""
+    hosts = [f"http://127.0.0.1:{closed_port()}" for _ in range(3)]
+    catalog = {
+        "guide": {"title": "Offline"},
+        "providers": [{"slug": "p", "name": "P", "recipe": {
+            "listing": f"{hosts[0]}/events", "item": "li", "fields": {"title": "a"}}}],
+        "sections": [{"name": "S", "resources": [
+            {"title": f"R{i}", "url": f"{host}/page", "provider": "p"}
+            for i, host in enumerate(hosts)]}],
+    }
+    (tmp_path / "catalog.yaml").write_text(json.dumps(catalog), encoding="utf-8")
+    args = make_recipe("run").split(";")[0].removeprefix("@$(BIN)/shelfcheck").split()
+    result = run_shelfcheck(*args, cwd=tmp_path, env={
+        "SHELFCHECK_CATALOG_FILE": str(tmp_path / "catalog.yaml"),
+        "SHELFCHECK_ALLOW_PRIVATE_ADDRESSES": "true", "SHELFCHECK_RETRY_TIMES": "0"})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "links: inconclusive" in result.stdout
+    hint = next(line for line in result.stdout.splitlines() if "make demo" in line)
+    assert "looks offline" in hint and "Nothing was marked broken" in hint
+    assert "`shelfcheck demo`" in hint
+    assert result.stdout.splitlines()[-1] == "refresh: finished with problems (exit 3)"
+    assert (tmp_path / "shelfcheck.db").is_file()  # the embedded default database
 
 
 # --- the demo, as `make demo` runs it ----------------------------------------------------------

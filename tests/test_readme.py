@@ -22,7 +22,7 @@ import jsonschema
 from sqlalchemy import create_engine, text
 
 from shelfcheck.cli import cli as root_command
-from shelfcheck.config import KEYS
+from shelfcheck.config import KEYS, load_settings
 from tests.conftest import ROOT, run_shelfcheck
 
 README = ROOT / "README.md"
@@ -306,3 +306,14 @@ def test_config_table_matches_keys(cli: Any) -> None:
     assert table == doc, "README's key table is stale: regenerate it (see this module's doc)"
     names = re.findall(r"^\| `([a-z_]+)` \|", table, re.M)
     assert names == [key.name for key in KEYS]
+
+
+def test_the_example_configuration_loads(tmp_path: Path) -> None:
+    block = re.search(r"```toml\n(# shelfcheck\.toml\n.*?)```", section("Configuration"), re.S)
+    assert block is not None
+    path = tmp_path / "shelfcheck.toml"
+    path.write_text(block.group(1), encoding="utf-8")
+    settings = load_settings(path, environ={})
+    assert settings.email_enabled is True and settings.email_to == ["guide-maintainers@example.org"]
+    assert settings.exports == ["json", "ics", "atom", "html"]
+    assert settings.sources["exports_dir"] == str(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -152,7 +153,7 @@ def write_config(demo: Demo, base: str) -> None:
 
 def shelfcheck(demo: Demo, echo: Echo, *args: str) -> int:
     """Run ``shelfcheck --config DIR/shelfcheck.toml ARGS`` in a child process; echo its output."""
-    echo(f"  $ shelfcheck --config {demo.config} {' '.join(args)}")
+    echo(f"  $ {shlex.join(['shelfcheck', '--config', str(demo.config), *args])}")
     # Only the demo's own configuration: SHELFCHECK_* variables could point at a real database.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
     # -P: the folder's reports/ and exports/ must not shadow the packages of the same names.
@@ -304,8 +305,9 @@ def run_demo(folder: Path | None, echo: Echo) -> int:
     for label, paths in written_files(demo):
         for i, path in enumerate(paths):
             echo(f"  {label if i == 0 else '':<23} {path}")
-    echo(f"\nLook around: shelfcheck --config {demo.config} links   (or offerings, "
-         "catalog list, report, export --format html ...)")
+    config = shlex.quote(str(demo.config))
+    echo(f"\nLook around: shelfcheck --config {config} links   (or offerings, catalog list, "
+         "report, export --format html ...)")
 
     problems = [f"`shelfcheck {args}` exited with {code}" for args, code in demo.codes if code]
     problems += [f"the report does not show {case}" for case in missing_cases(doc, demo.web)]

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from catalog.urlnorm import MAX_URL_LENGTH
 from shelfcheck.errors import CatalogFileError
 
 SCHEMA = "shelfcheck.catalogfile/1"
@@ -261,6 +262,10 @@ def parse_catalog(
                            f"unknown provider '{provider}'")
             if url:
                 key = _url_key(url)
+                if max(len(key), len(url)) > MAX_URL_LENGTH:
+                    check.fail(rnode.key_lines.get("url", rnode.line), rwhere,
+                               f"URL is {max(len(key), len(url))} characters long; at most "
+                               f"{MAX_URL_LENGTH} are accepted")
                 if key in urls:
                     check.fail(rnode.key_lines.get("url", rnode.line), rwhere,
                                f"duplicate URL within the section (also '{urls[key]}')")

@@ -13,10 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from catalog.db import transaction
 from catalog.events import record_event
 from catalog.models import CrawlRun, Link, LinkCheck, Resource
 
@@ -145,22 +144,21 @@ def _int_type() -> Any:
 # --- applying a run --------------------------------------------------------------------------
 
 
-def _check_batches(engine: Engine, run_id: int, batch: int) -> Iterator[list[Any]]:
+def _check_batches(session: Session, run_id: int, batch: int) -> Iterator[list[Any]]:
     last = 0
     while True:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    LinkCheck.id, LinkCheck.link_id, LinkCheck.verdict, LinkCheck.http_status,
-                    LinkCheck.final_url, LinkCheck.detail, LinkCheck.checked_at,
-                    Link.state, Link.state_since, Link.consecutive_failures,
-                    Link.first_failed_at, Link.last_ok_at, Link.redirect_target,
-                )
-                .join(Link, Link.id == LinkCheck.link_id)
-                .where(LinkCheck.run_id == run_id, LinkCheck.id > last)
-                .order_by(LinkCheck.id)
-                .limit(batch)
-            ).all()
+        rows = session.connection().execute(
+            select(
+                LinkCheck.id, LinkCheck.link_id, LinkCheck.verdict, LinkCheck.http_status,
+                LinkCheck.final_url, LinkCheck.detail, LinkCheck.checked_at,
+                Link.state, Link.state_since, Link.consecutive_failures,
+                Link.first_failed_at, Link.last_ok_at, Link.redirect_target,
+            )
+            .join(Link, Link.id == LinkCheck.link_id)
+            .where(LinkCheck.run_id == run_id, LinkCheck.id > last)
+            .order_by(LinkCheck.id)
+            .limit(batch)
+        ).all()
         if not rows:
             return
         last = rows[-1][0]
@@ -168,14 +166,17 @@ def _check_batches(engine: Engine, run_id: int, batch: int) -> Iterator[list[Any
 
 
 def apply_run(
-    engine: Engine, run_id: int, confirm_after: int, *, batch: int = 1000
+    session: Session, run_id: int, confirm_after: int, *, batch: int = 1000
 ) -> dict[str, int]:
     """Move each checked link's state by this run's check; write one event per transition.
 
-    Streams the run's checks in batches and commits per batch. Returns counts of events by kind.
+    Streams the run's checks in batches, all in the caller's transaction: the caller commits
+    the moved states together with the run's outcome, so a run killed before its end has moved
+    nothing. Returns counts of events by kind.
     """
     events: dict[str, int] = {}
-    for rows in _check_batches(engine, run_id, batch):
+    run = session.get_one(CrawlRun, run_id)
+    for rows in _check_batches(session, run_id, batch):
         updates: list[dict[str, Any]] = []
         pending: list[tuple[int, str, Check]] = []
         for row in rows:
@@ -194,27 +195,28 @@ def apply_run(
             })
             if result.event:
                 pending.append((link_id, result.event, check))
-        with transaction(engine) as session:
-            session.connection().execute(
-                update(Link.__table__)  # type: ignore[arg-type]
-                .where(Link.__table__.c.id == bindparam("b_id"))
-                .values(
-                    state=bindparam("b_state"), state_since=bindparam("b_since"),
-                    consecutive_failures=bindparam("b_failures"),
-                    first_failed_at=bindparam("b_first"), last_ok_at=bindparam("b_last_ok"),
-                    redirect_target=bindparam("b_target"), last_verdict=bindparam("b_verdict"),
-                    last_http_status=bindparam("b_status"), last_detail=bindparam("b_detail"),
-                    last_checked_at=bindparam("b_checked"),
-                ),
-                updates,
-            )
-            if pending:
-                run = session.get_one(CrawlRun, run_id)
-                for link_id, kind, check in pending:
-                    link = session.get_one(Link, link_id)
-                    events[kind] = events.get(kind, 0) + 1
-                    record_event(session, kind, run=run, link=link,
-                                 **_event_fields(session, kind, link, check))
+        session.connection().execute(
+            update(Link.__table__)  # type: ignore[arg-type]
+            .where(Link.__table__.c.id == bindparam("b_id"))
+            .values(
+                state=bindparam("b_state"), state_since=bindparam("b_since"),
+                consecutive_failures=bindparam("b_failures"),
+                first_failed_at=bindparam("b_first"), last_ok_at=bindparam("b_last_ok"),
+                redirect_target=bindparam("b_target"), last_verdict=bindparam("b_verdict"),
+                last_http_status=bindparam("b_status"), last_detail=bindparam("b_detail"),
+                last_checked_at=bindparam("b_checked"),
+            ),
+            updates,
+        )
+        for link_id, kind, check in pending:
+            link = session.get_one(Link, link_id)
+            events[kind] = events.get(kind, 0) + 1
+            record_event(session, kind, run=run, link=link,
+                         **_event_fields(session, kind, link, check))
+        if pending:
+            session.flush()
+            session.expunge_all()
+            run = session.get_one(CrawlRun, run_id)
     return events
 
 

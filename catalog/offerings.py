@@ -230,6 +230,8 @@ class _Applier:
     @staticmethod
     def _set_fees(offering: Offering, data: OfferingData) -> None:
         if not data.fee_known:
+            if data.fee_raw and not offering.fee_known:  # text kept, no number guessed
+                offering.fee_raw = data.fee_raw
             return
         offering.fee_known, offering.fee_raw = True, data.fee_raw
         current = {t.tier: t for t in offering.fees}

@@ -29,6 +29,11 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SESSION = re.compile(r";(jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
 
 
+MAX_URL_LENGTH = 2000
+"""The longest catalog URL accepted (normalized, so ASCII): browsers and sitemaps stop near
+2,000 characters, and PostgreSQL's unique index on link.url holds at most about 2,700 bytes."""
+
+
 class InvalidURL(ValueError):
     """The text is not an absolute http(s) URL."""
 

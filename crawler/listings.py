@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -24,7 +25,7 @@ from crawler.settings import scrapy_settings
 from crawler.spiders.listings import ListingJobs, ListingSpider, ProviderRun
 from crawler.walk import ProviderWalk
 from shelfcheck.config import Settings
-from shelfcheck.errors import UsageError
+from shelfcheck.errors import UsageError, short_error
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,9 @@ def crawl_walks(settings: Settings, walks: list[ProviderWalk],
             handler.setLevel(settings.log_level)
     process = CrawlerProcess(values)
     process.crawl(ListingSpider, jobs=jobs)
+    # A host whose robots.txt cannot be fetched is a page failure the crawl records; Scrapy
+    # would also log a traceback for it.
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     process.start()
     return jobs
 
@@ -155,6 +159,22 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
             finish_run(session, run_id, "aborted", {"close_reason": "shutdown"}, detail)
         return StepResult("listings", "aborted", run_id, detail)
 
+    try:
+        return _apply(engine, settings, run_id, recipes, jobs, now)
+    except Exception as exc:  # e.g. the database went away: nothing of the crawl is committed
+        log.exception("applying the listings crawl failed")
+        detail = f"applying the crawl failed, no offering was changed: {short_error(exc)}"
+        try:
+            with transaction(engine) as session:
+                finish_run(session, run_id, "failed", {"close_reason": jobs.close_reason},
+                           detail)
+        except Exception as again:  # the next run marks it aborted
+            log.error("could not record the failure of run %s: %s", run_id, short_error(again))
+        return StepResult("listings", "failed", run_id, detail)
+
+
+def _apply(engine: Engine, settings: Settings, run_id: int, recipes: dict[str, Recipe],
+           jobs: ListingJobs, now: datetime) -> StepResult:
     outcomes: dict[str, ProviderOutcome] = {}
     crawls: dict[str, ProviderCrawl] = {}
     with transaction(engine) as session:

@@ -25,14 +25,39 @@ class BlockedAddressError(Exception):
     """The connection went to an address shelfcheck refuses to fetch."""
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, 6to4, Teredo, NAT64), if any."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    if ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_problem(host: str) -> str | None:
-    """Why `host` (an IP address) may not be fetched, or None when it is public."""
+    """Why `host` (an IP address) may not be fetched, or None when it is public.
+
+    Anything that is not globally routable is refused: loopback, private, link-local, shared
+    (100.64.0.0/10, where some clouds keep their metadata service), reserved, and IPv6 forms of
+    such IPv4 addresses.
+    """
     try:
-        ip = ipaddress.ip_address(host.split("%", 1)[0])
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+            host.split("%", 1)[0])
     except ValueError:
         return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            problem = address_problem(str(embedded))
+            return f"address {ip} stands for {embedded}: {problem}" if problem else None
     for test, label in (
         (ip.is_loopback, "loopback"),
         (ip.is_link_local, "link-local"),
@@ -40,6 +65,7 @@ def address_problem(host: str) -> str | None:
         (ip.is_multicast, "multicast"),
         (ip.is_unspecified, "unspecified"),
         (ip.is_reserved, "reserved"),
+        (not ip.is_global, "not a public address"),
     ):
         if test:
             return f"address {ip} is {label}"

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 
 from catalog.db import make_engine, transaction
 from catalog.models import PageCache, utcnow
+from catalog.urlnorm import MAX_URL_LENGTH
 from crawler.hostmap import META_REAL_URL
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class ConditionalRequestMiddleware:
             self.crawler.stats.inc_value("shelfcheck/not_modified") if self.crawler.stats else None
             return cls(url=response.url, status=200, headers=headers, body=body,
                        request=request, flags=[*response.flags, NOT_MODIFIED])
-        if response.status == 200:
+        if response.status == 200 and len(key) <= MAX_URL_LENGTH:  # longer: no cache row
             etag = _header(response, b"ETag")
             modified = _header(response, b"Last-Modified")
             if etag or modified:

@@ -7,11 +7,12 @@ import sys
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from shelfcheck import __version__
 from shelfcheck.app import App, configure_logging
-from shelfcheck.config import load_settings
-from shelfcheck.errors import ShelfcheckError
+from shelfcheck.config import Settings, load_settings, redact_url
+from shelfcheck.errors import DatabaseBusy, DatabaseFailed, ShelfcheckError, short_error
 
 # Each module defines click commands and a `COMMANDS` list; order is the help order.
 COMMAND_MODULES = (
@@ -37,10 +38,25 @@ class ShelfcheckGroup(click.Group):
         except ShelfcheckError as exc:
             click.echo(f"shelfcheck: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except SQLAlchemyError as exc:  # the database failed under us: one line, no traceback
+            error = database_error(exc, ctx.obj.settings if isinstance(ctx.obj, App) else None)
+            click.echo(f"shelfcheck: error: {error}", err=True)
+            ctx.exit(error.exit_code)
         finally:
             app = ctx.obj
             if isinstance(app, App):
                 app.close()
+
+
+def database_error(exc: SQLAlchemyError, settings: Settings | None) -> ShelfcheckError:
+    """The error to show for a database failure: locked (exit 75) or failed (exit 4)."""
+    where = f"the database {redact_url(settings.database_url)}" if settings else "the database"
+    if "database is locked" in str(exc):
+        waited = f" for {settings.sqlite_busy_timeout:g} s" if settings else ""
+        return DatabaseBusy(f"{where} is locked by another process (waited{waited}, "
+                            "sqlite_busy_timeout); try again later")
+    return DatabaseFailed(f"{where} failed: {short_error(exc)}; the unfinished work was "
+                          "rolled back")
 
 
 @click.group(cls=ShelfcheckGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -29,7 +29,25 @@ class DatabaseUnavailable(ShelfcheckError):
     exit_code = 2
 
 
+class DatabaseBusy(ShelfcheckError):
+    """The database stayed locked by another process past the busy timeout (exit 75)."""
+
+    exit_code = 75
+
+
+class DatabaseFailed(ShelfcheckError):
+    """The database failed in the middle of a command (connection lost, ...): exit 4."""
+
+    exit_code = 4
+
+
 class LockHeld(ShelfcheckError):
     """Another run holds the run lock (exit 75, EX_TEMPFAIL)."""
 
     exit_code = 75
+
+
+def short_error(exc: BaseException) -> str:
+    """One line about an error: its type and the first line of its message (no SQL dump)."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}".rstrip(": ")

@@ -52,6 +52,10 @@ _CONNECTORS = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<!\d)[.!?](?:\s|$)|\n")
+_NUMBER_RUN = re.compile(r"[\d.,]*")
+_PLAIN_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?")
+_MINUS = "-\u2212"
+_SIGN_AFTER_SYMBOL = re.compile(r"(?:US\$|CA\$|C\$|A\$|AU\$|NZ\$|\$|€|£)\s?[-\u2212]\s?\d")
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,16 @@ class Tier:
 
 @dataclass
 class Fees:
-    """The fee of an offering: `known` is False when the text says nothing about the fee."""
+    """The fee of an offering: `known` is False when the text says nothing about the fee.
+
+    `problem` says why an amount was not believed (negative, malformed): the fee is then
+    unknown, and the raw text is kept rather than a guessed number.
+    """
 
     known: bool
     tiers: list[Tier] = field(default_factory=list)
     raw: str = ""
+    problem: str | None = None
 
     @property
     def is_free(self) -> bool:
@@ -87,6 +96,35 @@ def _currency(symbol: str | None, default: str) -> str:
     return _SYMBOLS.get(symbol.strip().lower()) or (
         symbol.upper() if len(symbol) == 3 and symbol.isalpha() else default
     )
+
+
+def amount_problem(flat: str, start: int, end: int) -> str | None:
+    """Why the amount token at flat[start:end] is not a plain price, or None.
+
+    A minus sign before it makes it negative; digits, commas and dots running on past it
+    ("$1,00.0", "$1.000,00") make it malformed. Either way no number is read from it.
+    """
+    digits = next((i for i in range(start, end) if flat[i].isdigit()), None)
+    if digits is None:
+        return None
+    run = _NUMBER_RUN.match(flat, digits)
+    number = flat[digits: run.end() if run else end].rstrip(".,")
+    if not _PLAIN_NUMBER.fullmatch(number):
+        return f"malformed amount {flat[start:digits] + number!r}"
+    if start and flat[start - 1] in _MINUS and (start < 2 or not flat[start - 2].isalnum()):
+        return f"negative amount {flat[start - 1:end]!r}"
+    return None
+
+
+def _text_problem(flat: str) -> str | None:
+    match = _SIGN_AFTER_SYMBOL.search(flat)
+    if match:
+        return f"negative amount {match.group()!r}"
+    for token in _AMOUNT.finditer(flat):
+        problem = amount_problem(flat, token.start(), token.end())
+        if problem:
+            return problem
+    return None
 
 
 def parse_amount(text: str, *, currency: str = "USD") -> tuple[Decimal, str] | None:
@@ -123,6 +161,9 @@ def parse_fees(text: str | None, *, currency: str = "USD") -> Fees:
     flat = clean(text)
     if not flat:
         return UNKNOWN
+    problem = _text_problem(flat)
+    if problem:
+        return Fees(False, [], flat, problem)
     tokens: list[tuple[int, int, Decimal, str, str]] = []
     for match in _AMOUNT.finditer(flat):
         before = flat[max(0, match.start() - 6): match.start()].lower()
@@ -186,6 +227,11 @@ def parse_fees(text: str | None, *, currency: str = "USD") -> Fees:
 def fees_from_rows(rows: Sequence[tuple[str, str]], *, currency: str = "USD") -> Fees:
     """Fee-table rows (label cell, amount cell) to tiers; one row is one tier labelled ""."""
     tiers: list[Tier] = []
+    raw = "; ".join(f"{clean(label)} {clean(amount)}".strip() for label, amount in rows)
+    for _label_text, amount_text in rows:
+        problem = _text_problem(clean(amount_text))
+        if problem:
+            return Fees(False, [], raw, problem)
     labels = _unique([_label(label) for label, _amount in rows])
     for (_label_text, amount_text), label in zip(rows, labels, strict=True):
         parsed = parse_amount(amount_text, currency=currency)
@@ -195,5 +241,4 @@ def fees_from_rows(rows: Sequence[tuple[str, str]], *, currency: str = "USD") ->
         return UNKNOWN
     if len(tiers) == 1:
         tiers = [Tier("", tiers[0].amount, tiers[0].currency, tiers[0].raw)]
-    raw = "; ".join(f"{clean(label)} {clean(amount)}".strip() for label, amount in rows)
     return Fees(True, tiers, raw)

@@ -18,6 +18,7 @@ from crawler.extract.hooks import HOOKS, HookPages
 from crawler.extract.ical import FeedEvent
 from crawler.extract.model import STRUCTURED_KINDS, Candidate, Page
 from crawler.extract.registry import PAGE_EXTRACTORS, ItemContext, feed_item_candidates
+from crawler.extract.sanity import Rejected, screen
 from crawler.extract.text import clean
 from crawler.recipe import Recipe
 
@@ -108,7 +109,7 @@ def _ordered(cands: Iterable[Candidate], name: str, order: tuple[str, ...]) -> l
 def merge(recipe: Recipe, draft: Draft, extra: list[Candidate], *,
           tz: str) -> OfferingData | None:
     """One record from an item's candidates, by the precedence in the module docstring."""
-    cands = draft.candidates + extra
+    cands, rejected = screen(draft.candidates + extra)
     structured = tuple(k for k in recipe.structured if k in STRUCTURED_KINDS)
     struct_first = (*structured, "selector", "recipe")
     selector_first = ("selector", "recipe", *structured)
@@ -137,7 +138,7 @@ def merge(recipe: Recipe, draft: Draft, extra: list[Candidate], *,
         if urls:
             sources["url"] = _describe(urls[0])
     record = OfferingData(title=title, url=url, missing=set(draft.missing),
-                          warnings=list(draft.warnings))
+                          warnings=list(draft.warnings) + [r.warning for r in rejected])
 
     time_order = order("start", struct_first)
     starts = _ordered(cands, "start", time_order)
@@ -205,7 +206,20 @@ def merge(recipe: Recipe, draft: Draft, extra: list[Candidate], *,
         sources["description"] = _describe(descriptions[0])
     record.cancelled = any(c.field == "cancelled" and c.value for c in cands)
     record.sources = sources
+    _keep_rejected(record, rejected)
     return record
+
+
+def _keep_rejected(record: OfferingData, rejected: list[Rejected]) -> None:
+    """Absurd values that left a field empty: keep their raw text, and keep the old value."""
+    fees = [r for r in rejected if r.candidate.field == "fee"]
+    if fees and not record.fee_known:
+        record.fee_raw = fees[0].raw
+        record.missing.add("fee")
+    times = [r for r in rejected if r.candidate.field == "start"]
+    if times and record.start is None and record.schedule != "self-paced":
+        record.start_raw = record.start_raw or times[0].raw
+        record.missing.add("when")
 
 
 def _pick_fee(cands: list[Candidate], ordering: tuple[str, ...]) -> Candidate | None:

@@ -104,7 +104,7 @@ def _convert(name: str, spec: FieldSpec, text: str, recipe: Recipe, tz: str,
         return None, flat
     if name == "fee":
         fees = parse_fees(text, currency=recipe.currency)
-        return (fees if fees.known else None), flat
+        return (fees if fees.known or fees.problem else None), flat
     if name == "when":
         when = parse_when(text, tz=tz, date_order=recipe.date_order, now=now)
         return (when if when.schedule != "unknown" else None), flat
@@ -127,7 +127,8 @@ def _rows(spec: FieldSpec, scope: Selector, recipe: Recipe) -> tuple[Fees | None
         if amount:
             pairs.append((clean(label), clean(amount)))
     fees = fees_from_rows(pairs, currency=recipe.currency) if pairs else None
-    return (fees if fees is not None and fees.known else None), True, (fees.raw if fees else "")
+    usable = fees is not None and (fees.known or fees.problem is not None)
+    return (fees if usable else None), True, (fees.raw if fees else "")
 
 
 def select_field(name: str, recipe: Recipe, scopes: Scopes, *, tz: str,

@@ -3,10 +3,13 @@ detail pages, feeds) and hands each page to the provider's `ProviderWalk`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -17,6 +20,7 @@ from crawler.pagecache import META_PROVIDER, NOT_MODIFIED
 from crawler.walk import Fetch, ProviderWalk
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -40,7 +44,7 @@ class ListingJobs:
 
 def failure_reason(failure: Failure) -> str:
     """A short reason for a failed fetch: "HTTP 503", "DNS lookup failed", "timeout", ..."""
-    from scrapy.exceptions import IgnoreRequest
+    from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.internet.error import (
         ConnectionRefusedError,
@@ -50,6 +54,8 @@ def failure_reason(failure: Failure) -> str:
     )
 
     value = failure.value
+    if isinstance(value, DownloadCancelledError) and not str(value):
+        return "download cancelled: larger than max_download_size (or the crawl stopped)"
     if isinstance(value, HttpError):
         return f"HTTP {value.response.status}"
     if isinstance(value, DNSLookupError):
@@ -72,6 +78,8 @@ class ListingSpider(scrapy.Spider):
     def __init__(self, jobs: ListingJobs, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.jobs = jobs
+        # One thread: each provider's walk sees its pages one at a time, in arrival order.
+        self._extraction = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extraction")
 
     def _request(self, run: ProviderRun, fetch: Fetch) -> scrapy.Request:
         run.pending += 1
@@ -99,40 +107,52 @@ class ListingSpider(scrapy.Spider):
             if self.jobs.on_done is not None:
                 self.jobs.on_done(run)
 
-    def parse_page(self, response: Response) -> list[scrapy.Request]:
-        """Hand a page to its provider's walk; request what it leads to."""
-        run = self.jobs.runs[response.meta[META_PROVIDER]]
-        fetch: Fetch = response.meta["fetch"]
-        run.pending -= 1
-        out: list[scrapy.Request] = []
+    async def _off_reactor(self, func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run extraction in the spider's one extraction thread, not in the reactor's.
+
+        A listing of thousands of items takes seconds to extract; done in the reactor it would
+        stall every other host's downloads and make their timeouts fire.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._extraction, partial(func, *args, **kwargs))
+
+    def _read_page(self, run: ProviderRun, fetch: Fetch, response: Response) -> list[Fetch]:
         if not isinstance(response, TextResponse):
             raw_type = response.headers.get(b"Content-Type") or b"?"
             run.walk.on_failure(fetch, f"not a text page ({raw_type.decode('latin-1')})")
-        else:
-            raw_type = response.headers.get(b"Content-Type") or b"text/html"
-            content_type = raw_type.decode("latin-1")
-            page = Page(response.url, response.text, content_type)
-            try:
-                fetches = run.walk.on_page(fetch, page,
-                                           not_modified=NOT_MODIFIED in response.flags)
-            except Exception as exc:  # a page that breaks an extractor must not end the crawl
-                log.exception("extraction failed on %s", response.url)
-                run.walk.on_failure(fetch, f"extraction failed: {type(exc).__name__}: {exc}")
-                fetches = []
-            out = [self._request(run, f) for f in fetches]
+            return []
+        raw_type = response.headers.get(b"Content-Type") or b"text/html"
+        page = Page(response.url, response.text, raw_type.decode("latin-1"))
+        try:
+            return run.walk.on_page(fetch, page, not_modified=NOT_MODIFIED in response.flags)
+        except Exception as exc:  # a page that breaks an extractor must not end the crawl
+            log.exception("extraction failed on %s", response.url)
+            run.walk.on_failure(fetch, f"extraction failed: {type(exc).__name__}: {exc}")
+            return []
+
+    async def parse_page(self, response: Response) -> list[scrapy.Request]:
+        """Hand a page to its provider's walk; request what it leads to."""
+        run = self.jobs.runs[response.meta[META_PROVIDER]]
+        fetch: Fetch = response.meta["fetch"]
+        fetches = await self._off_reactor(self._read_page, run, fetch, response)
+        run.pending -= 1
+        out = [self._request(run, f) for f in fetches]
         self._finish(run)
         return out
 
-    def page_failed(self, failure: Failure) -> None:
+    async def page_failed(self, failure: Failure) -> list[scrapy.Request]:
         """A page could not be fetched: the provider's crawl is incomplete."""
         request = failure.request  # type: ignore[attr-defined]
         run = self.jobs.runs[request.meta[META_PROVIDER]]
-        run.pending -= 1
         response = getattr(failure.value, "response", None)
-        run.walk.on_failure(request.meta["fetch"], failure_reason(failure),
-                            status=response.status if response is not None else None)
+        await self._off_reactor(run.walk.on_failure, request.meta["fetch"],
+                                failure_reason(failure),
+                                status=response.status if response is not None else None)
+        run.pending -= 1
         self._finish(run)
+        return []
 
     def closed(self, reason: str) -> None:
         """Remember why the crawl ended ("finished", "shutdown", "closespider_timeout", ...)."""
         self.jobs.close_reason = reason
+        self._extraction.shutdown(wait=False, cancel_futures=True)

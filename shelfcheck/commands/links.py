@@ -75,9 +75,11 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
     2 usage errors, 3 an inconclusive run (it looked like a local network failure).
     """
     from crawler.linkcheck import run_check_links
+    from shelfcheck.runguard import exclusive_run
 
-    result = run_check_links(app.settings, provider=provider, urls=list(urls) or None,
-                             progress=ProgressLine())
+    with exclusive_run(app, "check-links"):
+        result = run_check_links(app.settings, provider=provider, urls=list(urls) or None,
+                                 progress=ProgressLine())
     if result.outcome == "inconclusive":
         click.echo(f"Run {result.run_id} is INCONCLUSIVE: "
                    f"{result.summary.removeprefix('inconclusive: ')}.")

@@ -70,9 +70,11 @@ def crawl_cmd(app: App, providers: tuple[str, ...]) -> None:
     Exit status: 0 done, 3 inconclusive (no provider could be reached), 4 failed or aborted.
     """
     from crawler.listings import run_crawl
+    from shelfcheck.runguard import exclusive_run
 
-    result = run_crawl(app.settings, providers=list(providers) or None,
-                       progress=lambda line: click.echo(line))
+    with exclusive_run(app, "crawl"):
+        result = run_crawl(app.settings, providers=list(providers) or None,
+                           progress=lambda line: click.echo(line))
     click.echo(f"\nlistings run {result.run_id}: {result.outcome} — {result.summary}")
     if result.run_id is not None and result.outcome not in ("failed", "aborted"):
         _print_changes(app, result.run_id, result.stats)

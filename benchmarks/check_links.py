@@ -155,6 +155,7 @@ def ensure_peers() -> Path:
 def bench_linkchecker(n: int, links: list[tuple[str, str]], work: Path,
                       log: Path) -> dict[str, Any]:
     exe = ensure_peers()
+    work.chmod(0o777)  # LinkChecker run as root drops to user nobody, who must read and write here
     index = work / f"index-{n}.html"
     index.write_text("<html><body>" + "".join(f'<a href="{u}">{i}</a>\n'
                                               for i, (u, _k) in enumerate(links))

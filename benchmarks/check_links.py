@@ -11,7 +11,8 @@ counts, and the peak number of requests in flight per host as the server saw it.
     .venv/bin/python benchmarks/check_links.py --links 5000 --peers linkchecker
 
 LinkChecker runs from its own venv (benchmarks/.venv-peers, created on first use with
-`pip install linkchecker`), checking the same links from one index page.
+`pip install linkchecker`), linkinator from benchmarks/.node-peers (`npm install linkinator`),
+each checking the same links from one index page.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PEERS_VENV = Path(__file__).with_name(".venv-peers")
+NODE_PEERS = Path(__file__).with_name(".node-peers")
 
 
 def world_links(hosts: list[str], n: int) -> list[tuple[str, str]]:
@@ -176,13 +178,40 @@ def bench_linkchecker(n: int, links: list[tuple[str, str]], work: Path,
             "requests": log_lines(log) - mark}
 
 
+def bench_linkinator(n: int, links: list[tuple[str, str]], work: Path,
+                     log: Path) -> dict[str, Any]:
+    """linkinator (npm, in benchmarks/.node-peers) on an index page of the same links."""
+    exe = NODE_PEERS / "node_modules" / ".bin" / "linkinator"
+    if not exe.exists():
+        NODE_PEERS.mkdir(exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "linkinator"],
+                       cwd=NODE_PEERS, check=True)
+    site = work / f"site-{n}"
+    site.mkdir(exist_ok=True)
+    (site / "index.html").write_text(
+        "<html><body>" + "".join(f'<a href="{u}">{i}</a>\n' for i, (u, _k) in enumerate(links))
+        + "</body></html>")
+    mark = log_lines(log)
+    wall, rss, out = run_child([str(exe), str(site / "index.html"), "--concurrency", "100",
+                                "--format", "json"], dict(os.environ), work)
+    try:
+        found = json.loads(out).get("links", [])
+    except ValueError:
+        found = []
+    not_found = sum(1 for link in found if link.get("status") == 404)
+    return {"tool": "linkinator", "links": n, "wall_s": round(wall, 2),
+            "links_per_s": round(n / wall), "max_rss_mb": round(rss), "not_found": not_found,
+            "redirected": 0, "peak_in_flight_per_host": peak_in_flight(log, mark),
+            "requests": log_lines(log) - mark}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--links", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--runs", type=int, default=1, help="runs per size; the median is shown")
-    parser.add_argument("--peers", nargs="*", default=[], choices=["linkchecker"])
+    parser.add_argument("--peers", nargs="*", default=[], choices=["linkchecker", "linkinator"])
     parser.add_argument("--env", nargs="*", default=[], metavar="KEY=VALUE",
                         help="extra SHELFCHECK_* settings for shelfcheck")
     args = parser.parse_args()
@@ -202,6 +231,10 @@ def main() -> None:
             print(json.dumps(best), flush=True)
             if "linkchecker" in args.peers:
                 peer = bench_linkchecker(n, links, work, log)
+                results.append(peer)
+                print(json.dumps(peer), flush=True)
+            if "linkinator" in args.peers:
+                peer = bench_linkinator(n, links, work, log)
                 results.append(peer)
                 print(json.dumps(peer), flush=True)
     finally:

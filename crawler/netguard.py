@@ -105,11 +105,16 @@ class _GuardedPool(HTTPConnectionPool):
 class GuardedHTTPDownloadHandler(HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 handler whose new connections are checked against refused addresses.
 
+    Its TLS policy also records why a certificate failed (`crawler.tlsdiag`).
+
     The guard is off when the crawler's SHELFCHECK_ALLOW_PRIVATE_ADDRESSES setting is true.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
+        from crawler.tlsdiag import DiagnosingPolicy
+
+        self._contextFactory = DiagnosingPolicy(self._contextFactory)  # type: ignore[assignment]
         if not crawler.settings.getbool("SHELFCHECK_ALLOW_PRIVATE_ADDRESSES"):
             from twisted.internet import reactor
 

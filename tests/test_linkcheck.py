@@ -166,9 +166,9 @@ def test_every_verdict_politeness_and_confirmation(
         assert "Retry-After" in (checks[w("main", "/rate-then-ok")].detail or "")
         assert "beyond the cap" in (checks[w("main", "/rate-long")].detail or "")
         assert "more than 10 redirects" in (checks[w("main", "/hop/1")].detail or "")
-        assert "certificate" in (checks[w("tls-expired", "/")].detail or "")
+        assert checks[w("tls-expired", "/")].detail == "certificate has expired"
         assert "another name" in (checks[w("tls-wrongname", "/")].detail or "")
-        assert "certificate" in (checks[w("tls-untrusted", "/")].detail or "")
+        assert "not trusted" in (checks[w("tls-untrusted", "/")].detail or "")
         assert "bot challenge" in (checks[w("main", "/challenge")].detail or "")
 
         log = world.requests()

@@ -37,6 +37,7 @@ from crawler.linkanalysis import (
 )
 from crawler.linksource import LinkRow, LinkSource
 from crawler.politeness import PREFIX_META
+from crawler.tlsdiag import last_verify_error
 from crawler.verdicts import FAILING
 
 if TYPE_CHECKING:
@@ -300,6 +301,11 @@ class LinkSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         task: Task = request.cb_kwargs["task"]
         verdict, detail = classify_failure(failure.value or Exception("unknown failure"))
+        if verdict == "tls_error":
+            parts = urlsplit(request.url)
+            why = last_verify_error(parts.hostname or "", parts.port or 443)
+            if why and "verify failed" in detail:
+                detail = why
         if verdict in ("timeout", "connection_error") and task.attempts < self.retry_times:
             task.attempts += 1
             yield self._retry(task, request, self._backoff(task.attempts))

@@ -8,9 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
-from catalog.models import ChangeEvent, Link, Meta, Offering, Provider, Resource, Section
+from catalog.models import (
+    ChangeEvent,
+    FeeTier,
+    Link,
+    Meta,
+    Offering,
+    Provider,
+    Resource,
+    Section,
+)
 
 
 @dataclass(frozen=True)
@@ -35,36 +44,43 @@ class ResourceRow:
 
 
 def resource_rows(session: Session, *, include_retired: bool = False) -> Iterator[ResourceRow]:
-    """Resources in guide order (sections by position, then resources by position)."""
+    """Resources in guide order (sections by position, then resources by position).
+
+    Reads plain columns, streamed in chunks: ORM objects for 100,000 resources and their links
+    cost most of an export's time and memory.
+    """
     query = (
-        select(Resource)
-        .join(Resource.section)
-        .options(joinedload(Resource.section), joinedload(Resource.provider),
-                 joinedload(Resource.link))
+        select(Section.name, Section.position, Resource.title, Resource.url,
+               Resource.description, Provider.slug, Provider.name, Resource.state, Link.state,
+               Link.url, Link.last_verdict, Link.last_http_status, Link.last_checked_at,
+               Link.state_since, Link.redirect_target)
+        .join(Section, Resource.section_id == Section.id)
+        .outerjoin(Provider, Resource.provider_id == Provider.id)
+        .outerjoin(Link, Resource.link_id == Link.id)
         .order_by(Section.position, Resource.position, Resource.id)
+        .execution_options(yield_per=2000)
     )
     if not include_retired:
         query = query.where(Resource.state == "active")
-    for res in session.scalars(query):
-        link: Link | None = res.link
-        provider: Provider | None = res.provider
+    for (section, position, title, url, description, slug, provider_name, state, link_state,
+         link_url, verdict, http_status, checked, since, target) in session.execute(query):
+        has_link = link_url is not None
         yield ResourceRow(
-            section=res.section.name,
-            section_position=res.section.position,
-            title=res.title,
-            url=res.url,
-            description=res.description,
-            provider=provider.slug if provider else None,
-            provider_name=provider.name if provider else None,
-            state=res.state,
-            link_state=link.state if link else "no_url",
-            link_url=link.url if link else None,
-            verdict=link.last_verdict if link else None,
-            http_status=link.last_http_status if link else None,
-            last_checked_at=link.last_checked_at.isoformat()
-            if link and link.last_checked_at else None,
-            since=link.state_since.isoformat() if link and link.state_since else None,
-            suggestion=suggestion_for(link),
+            section=section,
+            section_position=position,
+            title=title,
+            url=url,
+            description=description,
+            provider=slug,
+            provider_name=provider_name,
+            state=state,
+            link_state=link_state if has_link else "no_url",
+            link_url=link_url,
+            verdict=verdict,
+            http_status=http_status,
+            last_checked_at=checked.isoformat() if checked else None,
+            since=since.isoformat() if since else None,
+            suggestion=_suggestion(link_state, link_url, target) if has_link else None,
         )
 
 
@@ -72,10 +88,14 @@ def suggestion_for(link: Link | None) -> str | None:
     """What a maintainer could put instead: the redirect target, or a Wayback search link."""
     if link is None:
         return None
-    if link.state == "redirected" and link.redirect_target:
-        return link.redirect_target
-    if link.state == "broken":
-        return f"https://web.archive.org/web/*/{link.url}"
+    return _suggestion(link.state, link.url, link.redirect_target)
+
+
+def _suggestion(state: str, url: str, target: str | None) -> str | None:
+    if state == "redirected" and target:
+        return target
+    if state == "broken":
+        return f"https://web.archive.org/web/*/{url}"
     return None
 
 
@@ -124,11 +144,15 @@ def offering_rows(
 ) -> Iterator[OfferingRow]:
     """Offerings by provider then start; `upcoming_*` keeps those starting in that window."""
     query = (
-        select(Offering)
-        .join(Offering.provider)
-        .options(joinedload(Offering.provider), selectinload(Offering.fees))
+        select(Offering.id, Provider.slug, Provider.name, Offering.key, Offering.title,
+               Offering.url, Offering.format, Offering.schedule, Offering.start_at,
+               Offering.end_at, Offering.timezone, Offering.start_raw, Offering.fee_known,
+               Offering.lssc_approved, Offering.description, Offering.state,
+               Offering.first_seen_at, Offering.last_seen_at, Offering.sequence)
+        .join(Provider, Offering.provider_id == Provider.id)
         .where(Offering.state.in_(states))
         .order_by(Provider.slug, Offering.start_at.is_(None), Offering.start_at, Offering.title)
+        .execution_options(yield_per=1000)
     )
     if provider:
         query = query.where(Provider.slug == provider)
@@ -136,17 +160,28 @@ def offering_rows(
         query = query.where(Offering.start_at >= upcoming_from)
     if upcoming_until is not None:
         query = query.where(Offering.start_at < upcoming_until)
-    for off in session.scalars(query):
-        yield OfferingRow(
-            id=off.id, provider=off.provider.slug, provider_name=off.provider.name, key=off.key,
-            title=off.title, url=off.url, format=off.format, schedule=off.schedule,
-            start_at=off.start_at, end_at=off.end_at, timezone=off.timezone,
-            start_raw=off.start_raw, fee_known=off.fee_known,
-            fees=tuple(FeeRow(f.tier, f"{f.amount:.2f}", f.currency) for f in off.fees),
-            lssc_approved=off.lssc_approved, description=off.description, state=off.state,
-            first_seen_at=off.first_seen_at, last_seen_at=off.last_seen_at,
-            sequence=off.sequence,
-        )
+    # Plain columns, a chunk at a time, and the chunk's fee tiers in one query: ORM objects
+    # with their fee collections cost most of an export's time.
+    for chunk in session.execute(query).partitions():
+        fees: dict[int, list[FeeRow]] = {}
+        ids = [row[0] for row in chunk]
+        for offering_id, tier, amount, currency in session.execute(
+            select(FeeTier.offering_id, FeeTier.tier, FeeTier.amount, FeeTier.currency)
+            .where(FeeTier.offering_id.in_(ids))
+            .order_by(FeeTier.offering_id, FeeTier.position)
+        ):
+            fees.setdefault(offering_id, []).append(FeeRow(tier, f"{amount:.2f}", currency))
+        for (oid, slug, provider_name, key, title, url, fmt, schedule, start_at, end_at, tz,
+             start_raw, fee_known, lssc, description, state, first_seen, last_seen,
+             sequence) in chunk:
+            yield OfferingRow(
+                id=oid, provider=slug, provider_name=provider_name, key=key, title=title,
+                url=url, format=fmt, schedule=schedule, start_at=start_at, end_at=end_at,
+                timezone=tz, start_raw=start_raw, fee_known=fee_known,
+                fees=tuple(fees.get(oid, ())), lssc_approved=lssc, description=description,
+                state=state, first_seen_at=first_seen, last_seen_at=last_seen,
+                sequence=sequence,
+            )
 
 
 def providers(session: Session, *, active_only: bool = True) -> list[Provider]:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.catalogfile import CatalogSpec
-from catalog.links import get_or_create_link
+from catalog.links import LinkCache
 from catalog.models import Meta, Provider, Resource, Section, utcnow
 
 CATALOG_HASH_KEY = "catalog_sha256"
@@ -98,6 +98,7 @@ def sync_catalog(session: Session, spec: CatalogSpec) -> SyncResult:
     session.flush()
 
     existing = {(r.section.name, r.title): r for r in session.scalars(select(Resource))}
+    links = LinkCache(session)
     seen: set[tuple[str, str]] = set()
     for sspec in spec.sections:
         section = sections[sspec.name]
@@ -105,7 +106,7 @@ def sync_catalog(session: Session, spec: CatalogSpec) -> SyncResult:
             key = (sspec.name, rspec.title)
             seen.add(key)
             provider_id = providers[rspec.provider].id if rspec.provider else None
-            link = get_or_create_link(session, rspec.url) if rspec.url else None
+            link = links.get(rspec.url) if rspec.url else None
             resource = existing.get(key)
             label = f"{sspec.name} / {rspec.title}"
             if resource is None:

@@ -175,3 +175,30 @@ def test_soft_404_helpers() -> None:
     assert looks_like(same, probe) and looks_like(real, probe) is None
     home = page_signature(200, "https://x/", True, b"<title>Home</title>")
     assert "same page" in (looks_like(home, home) or "")
+
+
+def test_link_source_streams_active_links_by_host(engine: Engine) -> None:
+    from catalog.models import Provider
+    from crawler.linksource import LinkSource
+
+    with transaction(engine) as session:
+        section = Section(name="S", position=0)
+        mine, other = Provider(slug="mine", name="Mine"), Provider(slug="other", name="Other")
+        links = [Link(url=f"https://h{i % 2}.example/{i}", host=f"h{i % 2}.example")
+                 for i in range(5)]
+        session.add_all([section, mine, other, *links])
+        session.flush()
+        for i, link in enumerate(links):
+            session.add(Resource(title=f"R{i}", section=section, url=link.url, link=link,
+                                 provider=mine if i < 4 else other,
+                                 state="retired" if i == 0 else "active"))
+        ids = [link.id for link in links]
+    everything = LinkSource(engine, page=1)
+    assert everything.hosts() == [("h0.example", 2), ("h1.example", 2)]
+    assert [r.id for r in everything.iter_host("h0.example")] == [ids[2], ids[4]]
+    assert LinkSource(engine, provider_id=None, link_ids=[ids[1]]).hosts() == [
+        ("h1.example", 1)]
+    with transaction(engine) as session:
+        mine_id = session.scalars(select(Provider.id).where(Provider.slug == "mine")).one()
+    assert [r.url for r in LinkSource(engine, provider_id=mine_id).iter_host("h0.example")] == [
+        "https://h0.example/2"]

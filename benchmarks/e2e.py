@@ -38,6 +38,7 @@ import time
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -414,11 +415,11 @@ def bench_linkchecker(spec: WorldSpec, world: RunningWorld, work: Path,
 
 
 def bench_linkinator(spec: WorldSpec, world: RunningWorld, work: Path,
-                     per_host: int) -> dict[str, Any]:
+                     concurrency: int) -> dict[str, Any]:
+    """linkinator has no per-host limit: `--concurrency` bounds all hosts together."""
     exe = ensure_linkinator()
-    folder = work / f"peer-linkinator-{spec.links}"
+    folder = work / f"peer-linkinator-{spec.links}-{concurrency}"
     index = index_page(folder, all_links(spec, world.hosts))
-    concurrency = spec.hosts * per_host
     mark = log_lines(world.log)
     wall, rss, code = _timed(
         ["node", str(exe), str(index), "--concurrency", str(concurrency), "--format", "json",
@@ -508,26 +509,29 @@ def machine() -> str:
 
 
 def print_tables(results: list[dict[str, Any]], peers: list[dict[str, Any]]) -> None:
-    print("\n| N links | DB | run | wall s | sync s | links s | links/s | listings s | "
-          "offerings/s | report s | exports s | peak RSS MB (links/listings/report/refresh) | "
-          "DB MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    """Markdown tables of every figure (the README's tables are pasted from these)."""
+    print("\n| N links | DB | state | exit | wall s | CPU s | sync s | links s | links/s | "
+          "listings s | offerings | offerings/s | report s | exports s | "
+          "peak RSS MB links / listings / report / refresh | DB MB | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for res in results:
         for run in res["runs"]:
             s, r = run["step_s"], run["step_rss_mb"]
-            print(f"| {res['links']:,} | {res['db']} | {run['state']} | {run['wall_s']} | "
-                  f"{s.get('sync')} | {s.get('links')} | {run['links_per_s']} | "
-                  f"{s.get('listings')} | {run['offerings_per_s']} | {s.get('report')} | "
-                  f"{s.get('exports')} | {r.get('links')}/{r.get('listings')}/{r.get('report')}/"
-                  f"{r.get('sync')} | {run['db_mb']} |")
+            print(f"| {res['links']:,} | {res['db']} | {run['state']} | {run['exit']} | "
+                  f"{run['wall_s']} | {run['cpu_s']} | {s.get('sync')} | {s.get('links')} | "
+                  f"{run['links_per_s']} | {s.get('listings')} | {run['offerings_seen']} | "
+                  f"{run['offerings_per_s']} | {s.get('report')} | {s.get('exports')} | "
+                  f"{r.get('links')} / {r.get('listings')} / {r.get('report')} / "
+                  f"{r.get('sync')} | {run['db_mb']} | {run['load']} |")
     if peers:
         print("\n| tool | settings | N links | wall s | links/s | max RSS MB | 404s | "
-              "301s reported | peak in flight/host | robots.txt |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+              "301s reported | peak in flight/host | robots.txt | load |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for p in peers:
             print(f"| {p['tool']} | `{p['settings']}` | {p['links']:,} | {p['wall_s']} | "
                   f"{p['links_per_s']:,} | {p['max_rss_mb']} | {p['not_found']} | "
-                  f"{p['redirects']} | {p['peak_in_flight_per_host']} | {p['robots']} |")
+                  f"{p['redirects']} | {p['peak_in_flight_per_host']} | {p['robots']} | "
+                  f"{p.get('load')} |")
 
 
 def main() -> None:
@@ -548,6 +552,9 @@ def main() -> None:
     parser.add_argument("--peers-max-links", type=int, default=10000,
                         help="run the peers only up to this N (LinkChecker takes ~1 min per "
                         "1,000 links)")
+    parser.add_argument("--capped-max-links", type=int, default=1000,
+                        help="also run linkinator with --concurrency = --per-host (its only way "
+                        "to keep the per-host limit) up to this N")
     parser.add_argument("--per-host", type=int, default=2,
                         help="the per-host limit the peers get where they can take one")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
@@ -577,14 +584,23 @@ def main() -> None:
                     results.append(bench_refresh(spec, kind, world, work, args.latency))
                 if peers_wanted and n <= args.peers_max_links:
                     world.set_state(1)
-                    for name, fn in (("shelfcheck", bench_check_links),
-                                     ("linkinator", bench_linkinator),
-                                     ("linkchecker", bench_linkchecker)):
+                    runs: list[tuple[str, Any]] = [
+                        ("shelfcheck", partial(bench_check_links, spec, world, work)),
+                        # the same total budget as H hosts x the per-host limit (not per host)
+                        ("linkinator", partial(bench_linkinator, spec, world, work,
+                                               spec.hosts * args.per_host)),
+                        ("linkchecker", partial(bench_linkchecker, spec, world, work,
+                                                args.per_host)),
+                    ]
+                    if n <= args.capped_max_links:  # the only setting that keeps the limit
+                        runs.insert(2, ("linkinator", partial(bench_linkinator, spec, world,
+                                                              work, args.per_host)))
+                    for name, run in runs:
                         if name not in peers_wanted:
                             continue
                         print(f"== N={n:,} peer {name}", flush=True)
-                        row = (fn(spec, world, work) if name == "shelfcheck"  # type: ignore[call-arg]
-                               else fn(spec, world, work, args.per_host))  # type: ignore[call-arg]
+                        row = run()
+                        row["load"] = round(os.getloadavg()[0], 1)
                         peers.append(row)
                         print(json.dumps(row), flush=True)
             finally:

@@ -18,7 +18,7 @@ from scrapy import signals
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.utils.asyncio import call_later
-from scrapy.utils.defer import _schedule_coro
+from scrapy.utils.defer import _schedule_coro, maybe_deferred_to_future
 
 if TYPE_CHECKING:
     from typing import Self
@@ -127,9 +127,10 @@ class WaitMiddleware:
     async def process_request(self, request: Request) -> None:
         wait = request.meta.pop("shelfcheck_wait", 0) or 0
         if wait > 0:
-            import asyncio
+            from twisted.internet import reactor
+            from twisted.internet.task import deferLater
 
-            await asyncio.sleep(wait)
+            await maybe_deferred_to_future(deferLater(reactor, wait))
 
 
 class PoliteDownloader(Downloader):

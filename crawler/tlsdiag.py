@@ -8,6 +8,7 @@ host:port, whose X.509 verify result the link check reads when a handshake faile
 
 from __future__ import annotations
 
+from collections import OrderedDict, deque
 from typing import Any
 
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
@@ -25,23 +26,32 @@ CERT_ERRORS = {
     23: "certificate has been revoked",
     62: "certificate is for another name",
 }
-_LAST_CONNECTIONS: dict[str, Any] = {}
+# The last few TLS connections of the most recent hosts (bounded: they hold OpenSSL state).
+_RECENT: OrderedDict[str, deque[Any]] = OrderedDict()
+_HOSTS_KEPT, _PER_HOST = 128, 3
+
+
+def _remember(key: str, conn: Any) -> None:
+    _RECENT.setdefault(key, deque(maxlen=_PER_HOST)).append(conn)
+    _RECENT.move_to_end(key)
+    while len(_RECENT) > _HOSTS_KEPT:
+        _RECENT.popitem(last=False)
 
 
 def last_verify_error(host: str, port: int) -> str | None:
-    """The readable verify error of the last TLS connection to host:port, if it had one."""
-    conn = _LAST_CONNECTIONS.pop(f"{host}:{port}", None)
-    if conn is None:
-        return None
+    """Why the certificate of host:port failed verification, from its recent connections."""
     try:  # pyOpenSSL has no public getter for the verify result
         from OpenSSL._util import lib
-
-        code = int(lib.SSL_get_verify_result(conn._ssl))
-    except Exception:
+    except ImportError:
         return None
-    if not code:
-        return None
-    return CERT_ERRORS.get(code, f"certificate verify error {code}")
+    for conn in reversed(_RECENT.get(f"{host}:{port}", ())):
+        try:
+            code = int(lib.SSL_get_verify_result(conn._ssl))
+        except Exception:
+            continue
+        if code:
+            return CERT_ERRORS.get(code, f"certificate verify error {code}")
+    return None
 
 
 @implementer(IOpenSSLClientConnectionCreator)
@@ -52,7 +62,7 @@ class _RecordingCreator:
 
     def clientConnectionForTLS(self, tls_protocol: Any) -> Any:
         conn = self._wrapped.clientConnectionForTLS(tls_protocol)
-        _LAST_CONNECTIONS[self._key] = conn
+        _remember(self._key, conn)
         return conn
 
 

@@ -100,13 +100,13 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
         table = [
             (link.state, check.verdict, check.http_status, link.url,
              "; ".join(r.title for r in users.get(link.id, [])),
-             suggestion_for(link) or check.detail or "")
+             check.detail or "", suggestion_for(link) or "")
             for check, link in rows
         ]
     if table:
         click.echo("\nLinks that are not ok:")
-        click.echo(format_table(["state", "verdict", "http", "url", "resources", "note"],
-                                table, max_width=70))
+        click.echo(format_table(["state", "verdict", "http", "url", "resources", "why",
+                                 "suggestion"], table, max_width=60))
     else:
         click.echo("Every checked link is ok.")
     no_url = result.stats.get("no_url", 0)

@@ -135,6 +135,7 @@ class LinkSpider(scrapy.Spider):
         self.probes: dict[str, Probe] = {}
         self.feeds: dict[str, HostFeed] = {}
         self.outstanding = 0
+        self.requests = 0
         self._hosts: deque[tuple[str, int]] = deque()
 
     @classmethod
@@ -248,13 +249,13 @@ class LinkSpider(scrapy.Spider):
 
     def _request(self, task: Task, url: str, method: str, *, wait: float = 0.0,
                  conditional: bool = False, priority: int = 0) -> scrapy.Request:
-        headers: dict[str, str] = {"Accept-Encoding": "identity"}
+        self.requests += 1
+        headers: dict[str, str] = {"Accept-Encoding": "identity", "Accept-Language": "en"}
         if conditional and task.etag:
             headers["If-None-Match"] = task.etag
         if conditional and task.last_modified:
             headers["If-Modified-Since"] = task.last_modified
-        if method == "GET":
-            headers["Accept"] = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+        headers["Accept"] = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
         return scrapy.Request(
             url, method=method, headers=headers, callback=self.on_response,
             errback=self.on_error, cb_kwargs={"task": task}, dont_filter=True,

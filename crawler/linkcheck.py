@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, exists, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.db import open_database, transaction
 from catalog.events import record_event
@@ -181,7 +182,8 @@ def run_check_links(
             return _conclude(settings, engine, run_id, provider_id, link_ids, crawl,
                              time.monotonic() - started)
         except Exception as exc:  # e.g. the database went away: no link state moved
-            logger.exception("concluding the link check failed")
+            logger.error("concluding the link check failed: %s", short_error(exc),
+                         exc_info=not isinstance(exc, SQLAlchemyError))
             return _failed(engine, run_id, f"concluding the run failed, no link state was "
                            f"changed: {short_error(exc)}")
     finally:

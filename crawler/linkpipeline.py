@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+from scrapy.utils.defer import _schedule_coro
 from sqlalchemy import Engine, bindparam, insert, update
 
 from catalog.db import make_engine
 from catalog.models import Link, LinkCheck
+from shelfcheck.errors import short_error
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy.crawler import Crawler
 
+log = logging.getLogger(__name__)
 CHECK_FIELDS = ("link_id", "verdict", "http_status", "final_url", "redirect_chain", "method",
                 "elapsed_ms", "detail", "checked_at")
 
@@ -34,6 +38,7 @@ class LinkCheckPipeline:
         self.checks: list[dict[str, Any]] = []
         self.validators: list[dict[str, Any]] = []
         self.stored = 0
+        self.error: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -56,6 +61,8 @@ class LinkCheckPipeline:
                 self.engine = None
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if self.error is not None:
+            return item
         row = {name: item.get(name) for name in CHECK_FIELDS}
         row["run_id"] = self.run_id
         self.checks.append(row)
@@ -68,17 +75,27 @@ class LinkCheckPipeline:
         return item
 
     def flush(self) -> None:
-        """Write the buffered checks and validators in one transaction."""
-        if not self.checks and not self.validators:
+        """Write the buffered checks and validators in one transaction.
+
+        When that fails (the database went away) the run has failed: the error is recorded in
+        the stats, the crawl is closed, and nothing more is written.
+        """
+        if self.error is not None or (not self.checks and not self.validators):
             return
         assert self.engine is not None
         try:
             self._write()
         except Exception as exc:
-            if self.crawler is not None and self.crawler.stats is not None:
-                self.crawler.stats.set_value("shelfcheck/pipeline_error",
-                                             f"storing checks failed: {exc}")
-            raise
+            self.error = f"storing checks failed: {short_error(exc)}"
+            log.error("%s; stopping the link check", self.error)
+            self.checks, self.validators = [], []
+            if self.crawler is not None:
+                if self.crawler.stats is not None:
+                    self.crawler.stats.set_value("shelfcheck/pipeline_error", self.error)
+                if self.crawler.engine is not None and self.crawler.engine.spider is not None:
+                    _schedule_coro(self.crawler.engine.close_spider_async(
+                        reason="pipeline_error"))
+            return
         self.stored += len(self.checks)
         self.checks, self.validators = [], []
 

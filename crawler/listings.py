@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.db import open_database, transaction
 from catalog.models import CrawlRun, Provider, utcnow
@@ -162,7 +163,8 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
     try:
         return _apply(engine, settings, run_id, recipes, jobs, now)
     except Exception as exc:  # e.g. the database went away: nothing of the crawl is committed
-        log.exception("applying the listings crawl failed")
+        log.error("applying the listings crawl failed: %s", short_error(exc),
+                  exc_info=not isinstance(exc, SQLAlchemyError))
         detail = f"applying the crawl failed, no offering was changed: {short_error(exc)}"
         try:
             with transaction(engine) as session:

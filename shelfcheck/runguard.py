@@ -8,15 +8,20 @@ a refresh started during a manual run does the same, so neither marks the other'
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.lock import HeldLock, acquire_lock
 from catalog.runs import abort_running
 from shelfcheck.app import App
+from shelfcheck.errors import short_error
+
+log = logging.getLogger(__name__)
 
 
 def _heartbeat(lock: HeldLock, stop: threading.Event, every: float) -> None:
@@ -37,17 +42,22 @@ def exclusive_run(app: App, purpose: str) -> Iterator[None]:
     from shelfcheck.refresh import heartbeat_interval
 
     stale_after = app.settings.lock_stale_after
-    with acquire_lock(app.engine, stale_after=stale_after, purpose=purpose) as lock:
+    lock = acquire_lock(app.engine, stale_after=stale_after, purpose=purpose)
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, name="run-lock-heartbeat", daemon=True,
+                            args=(lock, stop, heartbeat_interval(stale_after)))
+    try:
         recovered = abort_running(app.engine)
         if recovered:
             click.echo(f"recover: marked runs {', '.join(map(str, recovered))} aborted: their "
                        "process stopped without finishing", err=True)
-        stop = threading.Event()
-        beat = threading.Thread(target=_heartbeat, name="run-lock-heartbeat", daemon=True,
-                                args=(lock, stop, heartbeat_interval(stale_after)))
         beat.start()
-        try:
-            yield
-        finally:
-            stop.set()
+        yield
+    finally:
+        stop.set()
+        if beat.is_alive():
             beat.join(timeout=5)
+        try:
+            lock.release()
+        except SQLAlchemyError as exc:  # the next run takes over the lock of a dead process
+            log.warning("could not release the run lock: %s", short_error(exc))

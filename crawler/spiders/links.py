@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils.defer import _schedule_coro
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
@@ -39,6 +40,7 @@ from crawler.linksource import LinkRow, LinkSource
 from crawler.politeness import PREFIX_META
 from crawler.tlsdiag import last_verify_error
 from crawler.verdicts import FAILING
+from shelfcheck.errors import short_error
 
 if TYPE_CHECKING:
     from typing import Self
@@ -167,8 +169,8 @@ class LinkSpider(scrapy.Spider):
         try:
             self._hosts = deque(self.source.hosts())
         except Exception as exc:
-            self.error = f"reading the links failed: {exc}"
-            raise
+            self._reading_failed(exc)
+            return
         self.total = sum(n for _h, n in self._hosts)
         self._report()
         if self.canary_url:
@@ -215,9 +217,16 @@ class LinkSpider(scrapy.Spider):
                 if self.outstanding >= total_cap:
                     break
         except Exception as exc:
-            self.error = f"reading the links failed: {exc}"
-            raise
+            self._reading_failed(exc)
         return out
+
+    def _reading_failed(self, exc: Exception) -> None:
+        """The catalog could not be read (the database went away): the run has failed."""
+        if self.error is None:
+            self.error = f"reading the links failed: {short_error(exc)}"
+            self.logger.error("%s; stopping the link check", self.error)
+        if self.crawler.engine is not None and self.crawler.engine.spider is not None:
+            _schedule_coro(self.crawler.engine.close_spider_async(reason="source_error"))
 
     def _link_request(self, feed: HostFeed, row: LinkRow) -> Any:
         feed.outstanding += 1

@@ -70,8 +70,10 @@ def crawl_cmd(app: App, providers: tuple[str, ...]) -> None:
     Exit status: 0 done, 3 inconclusive (no provider could be reached), 4 failed or aborted.
     """
     from crawler.listings import run_crawl
+    from shelfcheck.preflight import check_settings
     from shelfcheck.runguard import exclusive_run
 
+    check_settings(app.settings)
     with exclusive_run(app, "crawl"):
         result = run_crawl(app.settings, providers=list(providers) or None,
                            progress=lambda line: click.echo(line))

@@ -65,8 +65,10 @@ def refresh_cmd(app: App, force_report: bool, skip_links: bool, skip_listings: b
     Exit status: 0 all steps completed, 3 a step was inconclusive (outage guard), 4 a step
     failed, 2 bad input (e.g. the catalog file), 75 another run holds the lock.
     """
+    from shelfcheck.preflight import check_settings
     from shelfcheck.refresh import REFRESH_STEPS, run_steps
 
+    check_settings(app.settings)
     skipped = {"links"} if skip_links else set()
     if skip_listings:
         skipped.add("listings")

@@ -49,7 +49,9 @@ def report_cmd(app: App, since: str | None, days: int | None, until: str | None,
     from catalog.models import utcnow
     from reports.reporters import get_reporter
     from reports.write import write_report
+    from shelfcheck.preflight import check_settings
 
+    check_settings(app.settings)
     if since and days:
         raise UsageError("give --since or --days, not both")
     tz = app.settings.timezone

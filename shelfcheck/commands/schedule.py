@@ -27,7 +27,9 @@ def schedule_cmd(app: App, list_only: bool, log_file: str | None, log_level: str
     start and end; a job that finds another run holding the lock logs a skip.
     """
     import scheduler
+    from shelfcheck.preflight import check_settings
 
+    check_settings(app.settings)
     scheduler.job_specs(app.settings)  # a bad cron expression stops here (exit 2)
     if list_only:
         planned = scheduler.planned_jobs(app.settings, app.engine, utcnow())

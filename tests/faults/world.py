@@ -187,12 +187,16 @@ def check_integrity(db_url: str) -> Integrity:
     return Integrity(problems, counts)
 
 
-def measure(case: str, **figures: Any) -> None:
+# Read at import: the `cli` fixture clears SHELFCHECK_* variables while a test runs.
+REPORT = os.environ.get("SHELFCHECK_FAULT_REPORT")
+
+
+def measure(fault: str, /, **figures: Any) -> None:
     """Append a measurement to $SHELFCHECK_FAULT_REPORT (JSON lines) for docs/reliability.md."""
-    target = os.environ.get("SHELFCHECK_FAULT_REPORT")
+    target = REPORT
     if target:
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"case": case, **figures}, default=str) + "\n")
+            fh.write(json.dumps({"fault": fault, **figures}, default=str) + "\n")
 
 
 def query(db_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:

@@ -18,9 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,55 +25,17 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_ADMIN_URL
 from tests.faults.world import (
-    FAST,
-    HostileServer,
+    LINKS,
+    World,
     check_integrity,
     clean_env,
+    healthy_world,
     measure,
-    provider_recipe,
     query,
     run,
     shelfcheck_cmd,
     write_catalog,
 )
-
-PAGE_HOSTS = ("healthy", "redirect", "charset", "html", "idn")  # all serve /slow/N after 50 ms
-LINKS = 150
-BIG_LISTING = 300
-
-
-@dataclass
-class World:
-    """A catalog of slow-ish healthy links and listings, synced into `db_url`."""
-
-    server: HostileServer
-    db_url: str
-    env: dict[str, str]
-    cwd: Path
-    offerings: int
-
-
-@contextmanager
-def healthy_world(tmp_path: Path, db_url: str, links: int = LINKS) -> Iterator[World]:
-    with HostileServer(tmp_path / "world") as server:
-        resources = [(f"page {i}", server.url(PAGE_HOSTS[i % len(PAGE_HOSTS)], f"/slow/{i}"))
-                     for i in range(links)]
-        providers = {
-            "p-healthy": provider_recipe(server.url("healthy", "/listing")),
-            "p-dupes": provider_recipe(server.url("dupes", "/listing")),
-            "p-big": provider_recipe(server.url("big", f"/listing?n={BIG_LISTING}")),
-        }
-        catalog = write_catalog(tmp_path / "catalog.yaml", resources, providers)
-        # Generous bounds: a check that times out on a busy test machine would be a false alarm.
-        env = clean_env(**{**FAST, "SHELFCHECK_DOWNLOAD_TIMEOUT": "10",
-                           "SHELFCHECK_CONFIRM_AFTER": "2"}, SHELFCHECK_DATABASE_URL=db_url,
-                        SHELFCHECK_CATALOG_FILE=str(catalog),
-                        SHELFCHECK_REPORTS_DIR=str(tmp_path / "out-reports"),
-                        SHELFCHECK_EXPORTS="json", SHELFCHECK_EXPORTS_DIR=str(tmp_path / "out"),
-                        SHELFCHECK_STOP_TIMEOUT="5")
-        synced, _ = run("catalog", "sync", str(catalog), cwd=tmp_path, env=env)
-        assert synced.returncode == 0, synced.stderr
-        yield World(server, db_url, env, tmp_path, offerings=3 + 3 + BIG_LISTING)
 
 
 def wait_group(process: subprocess.Popen[str], timeout: float = 15.0) -> None:

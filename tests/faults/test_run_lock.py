@@ -20,10 +20,10 @@ from catalog.linkstate import apply_run
 from catalog.lock import acquire_lock
 from catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck, utcnow
 from catalog.runs import finish_run, start_run
-from tests.faults.test_process_faults import healthy_world
 from tests.faults.world import (
     check_integrity,
     clean_env,
+    healthy_world,
     provider_recipe,
     query,
     run,

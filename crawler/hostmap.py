@@ -86,7 +86,7 @@ class HostMapMiddleware:
         """Enabled only when `host_map` has entries."""
         host_map = host_map_of(crawler)
         if not host_map:
-            raise NotConfigured("host_map is empty")
+            raise NotConfigured
         return cls(host_map)
 
     def process_request(self, request: Request) -> Request | None:

@@ -148,8 +148,10 @@ def all_links(spec: WorldSpec, hosts: list[str]) -> list[tuple[str, str]]:
 
 def serve(folder: Path, hosts: int, latency: float, spec: WorldSpec) -> None:
     """Run the world (blocks): the link-check world's hosts with this module's answers."""
-    from twisted.internet import reactor
+    from twisted.internet import reactor as _reactor
     from twisted.web import server
+
+    reactor: Any = _reactor
 
     from tests.mockserver.server import Answer, Host, World, page
 
@@ -179,10 +181,10 @@ def serve(folder: Path, hosts: int, latency: float, spec: WorldSpec) -> None:
         label = f"e2e-{i}"
         site = server.Site(E2EHost(world, label))
         site.noisy = False
-        port = reactor.listenTCP(0, site, interface="127.0.0.1", backlog=512)  # type: ignore[attr-defined]
+        port = reactor.listenTCP(0, site, interface="127.0.0.1", backlog=512)
         urls[label] = f"http://127.0.0.1:{port.getHost().port}"
     print(json.dumps({"hosts": urls, "log": str(folder / "requests.jsonl")}), flush=True)
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()
 
 
 def main(argv: list[str] | None = None) -> None:

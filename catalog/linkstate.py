@@ -208,11 +208,17 @@ def apply_run(
             ),
             updates,
         )
-        for link_id, kind, check in pending:
-            link = session.get_one(Link, link_id)
-            events[kind] = events.get(kind, 0) + 1
-            record_event(session, kind, run=run, link=link,
-                         **_event_fields(session, kind, link, check))
+        # One query for the batch's links, and the batch's events flushed together at its end
+        # (autoflush would write each event alone before the next event's queries).
+        links = {link.id: link for link in session.scalars(
+            select(Link).where(Link.id.in_([link_id for link_id, _k, _c in pending])))
+        } if pending else {}
+        with session.no_autoflush:
+            for link_id, kind, check in pending:
+                link = links[link_id]
+                events[kind] = events.get(kind, 0) + 1
+                record_event(session, kind, run=run, link=link,
+                             **_event_fields(session, kind, link, check))
         if pending:
             session.flush()
             session.expunge_all()

@@ -14,30 +14,19 @@ from sqlalchemy.orm import Session
 
 from catalog.queries import offering_rows, resource_rows
 from exports.base import Exporter
-from exports.common import offering_uid, redirect_target
+from exports.common import csv_cell, offering_uid, redirect_target
 
 RESOURCE_COLUMNS = ["section", "title", "url", "provider", "description", "link_state",
                     "verdict", "http_status", "last_checked", "since", "suggestion",
                     "redirect_target"]
 OFFERING_COLUMNS = ["provider", "title", "url", "format", "schedule", "start", "end",
                     "timezone", "fee_known", "fees", "lssc_approved", "state", "uid"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: object) -> object:
-    """A CSV cell: None as "", formula-like text made inert with a leading ``'``."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
 
 def _csv(columns: list[str], rows: Sequence[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows([cell(v) for v in row] for row in rows)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 

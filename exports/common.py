@@ -15,6 +15,21 @@ from sqlalchemy.orm import Session
 from catalog.links import link_key
 from catalog.queries import OfferingRow, ResourceRow, offering_rows, providers
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell: None as "", formula-like text made inert with a leading ``'``.
+
+    Shared by the CSV export and the CSV report, so web-sourced text stays text in a spreadsheet.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 # Offering UIDs are UUIDv5 of "<provider slug>\n<offering key>" in this namespace: the same
 # offering gives the same UID in every export (iCalendar UID, JSON "uid"), on every machine.
 OFFERING_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/shelfcheck/shelfcheck/offering")

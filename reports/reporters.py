@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 from typing import Any, ClassVar
 
+from exports.common import csv_cell
 from reports.model import ChangeRow, LinkRow, Report, UpcomingRow
 from reports.templating import environment
 from shelfcheck.errors import UsageError
@@ -166,17 +167,6 @@ class JsonReporter(Reporter):
 CSV_COLUMNS = ["detected_at", "kind", "severity", "provider", "title", "url", "old", "new",
                "tier", "verdict", "http_status", "resources", "sections", "detail", "start",
                "run_id"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula: a leading =, +, -, @ gets a quote."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 class CsvReporter(Reporter):
     """One row per change event of the period."""
 

@@ -31,7 +31,7 @@ test: install lint
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy $(wildcard shelfcheck catalog crawler reports exports scheduler.py)
+	$(BIN)/mypy -p shelfcheck
 
 ## The offline demo: a loopback provider web, two weeks, every report and export.
 demo: install

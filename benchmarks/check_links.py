@@ -50,9 +50,9 @@ def build_catalog(db_url: str, links: list[tuple[str, str]]) -> None:
     """Write sections, resources and links with bulk inserts (fast for 100,000 links)."""
     from sqlalchemy import insert
 
-    from catalog.db import open_database
-    from catalog.models import Link, Resource, Section, utcnow
-    from catalog.urlnorm import host_of, normalize_url
+    from shelfcheck.catalog.db import open_database
+    from shelfcheck.catalog.models import Link, Resource, Section, utcnow
+    from shelfcheck.catalog.urlnorm import host_of, normalize_url
 
     engine = open_database(db_url)
     now = utcnow()
@@ -117,8 +117,8 @@ def bench_shelfcheck(n: int, links: list[tuple[str, str]], work: Path, log: Path
                      extra_env: dict[str, str]) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from catalog.db import open_database
-    from catalog.models import LinkCheck
+    from shelfcheck.catalog.db import open_database
+    from shelfcheck.catalog.models import LinkCheck
 
     db = work / f"bench-{n}.db"
     db.unlink(missing_ok=True)

@@ -273,7 +273,7 @@ def run_stats(db_url: str) -> dict[str, Any]:
     """Per kind, the last run's stats; plus event counts and totals."""
     from sqlalchemy import create_engine, func, select
 
-    from catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck, Offering
+    from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck, Offering
 
     if db_url.startswith("postgresql://"):
         db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")

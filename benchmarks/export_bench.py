@@ -24,8 +24,8 @@ from sqlalchemy import Engine, create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from catalog.db import open_database, transaction
-from catalog.models import (
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.models import (
     ChangeEvent,
     FeeTier,
     Link,
@@ -35,7 +35,7 @@ from catalog.models import (
     Resource,
     Section,
 )
-from exports.base import export_kinds, get_exporter
+from shelfcheck.exports.base import export_kinds, get_exporter
 
 NOW = datetime(2027, 1, 4, 7, 0, tzinfo=UTC)
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -26,18 +26,18 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from catalog.catalogfile import load_catalog  # noqa: E402
-from catalog.db import open_database, transaction  # noqa: E402
-from catalog.models import ChangeEvent, Provider  # noqa: E402
-from catalog.offerings import (  # noqa: E402
+from shelfcheck.catalog.catalogfile import load_catalog  # noqa: E402
+from shelfcheck.catalog.db import open_database, transaction  # noqa: E402
+from shelfcheck.catalog.models import ChangeEvent, Provider  # noqa: E402
+from shelfcheck.catalog.offerings import (  # noqa: E402
     FeeData,
     OfferingData,
     ProviderCrawl,
     apply_provider_crawl,
 )
-from catalog.sync import sync_catalog  # noqa: E402
-from crawler.recipe import parse_recipe, validate_recipe  # noqa: E402
-from crawler.walk import ProviderWalk  # noqa: E402
+from shelfcheck.catalog.sync import sync_catalog  # noqa: E402
+from shelfcheck.crawler.recipe import parse_recipe, validate_recipe  # noqa: E402
+from shelfcheck.crawler.walk import ProviderWalk  # noqa: E402
 from tests.sites import walk_offline  # noqa: E402
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, insert, text
 
-from catalog.db import open_database
-from catalog.models import (
+from shelfcheck.catalog.db import open_database
+from shelfcheck.catalog.models import (
     ChangeEvent,
     CrawlRun,
     FeeTier,
@@ -33,8 +33,8 @@ from catalog.models import (
     Resource,
     Section,
 )
-from reports.write import write_report
 from shelfcheck.config import load_settings
+from shelfcheck.reports.write import write_report
 
 NOW = datetime(2027, 1, 4, 7, 0, tzinfo=UTC)
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

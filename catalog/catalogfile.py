@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from catalog.urlnorm import MAX_URL_LENGTH
+from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH
 from shelfcheck.errors import CatalogFileError
 
 SCHEMA = "shelfcheck.catalogfile/1"
@@ -24,7 +24,7 @@ RecipeValidator = Callable[[str, dict[str, Any]], list[tuple[str, str]]]
 
 def packaged_catalog_path() -> Path:
     """The guide's catalog file shipped in the package."""
-    return Path(str(importlib_resources.files("catalog") / "data" / "guide.yaml"))
+    return Path(str(importlib_resources.files("shelfcheck.catalog") / "data" / "guide.yaml"))
 
 
 class _Map(dict[str, Any]):
@@ -284,7 +284,7 @@ def parse_catalog(
 
 
 def _url_key(url: str) -> str:
-    from catalog.urlnorm import InvalidURL, normalize_url
+    from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 
     try:
         return normalize_url(url)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog.models import ChangeEvent, CrawlRun, Link, Resource, utcnow
+from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Link, Resource, utcnow
 
 
 @dataclass(frozen=True)

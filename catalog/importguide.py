@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from catalog.urlnorm import InvalidURL, normalize_url
 from shelfcheck import USER_AGENT
+from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 from shelfcheck.errors import UsageError
 
 SCHEMA = "shelfcheck.catalogfile/1"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.models import Link
-from catalog.urlnorm import InvalidURL, host_of, normalize_url
+from shelfcheck.catalog.models import Link
+from shelfcheck.catalog.urlnorm import InvalidURL, host_of, normalize_url
 
 
 def link_key(url: str) -> tuple[str, str]:

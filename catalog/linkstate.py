@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from catalog.events import record_event
-from catalog.models import CrawlRun, Link, LinkCheck, Resource
+from shelfcheck.catalog.events import record_event
+from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource
 
 FAILING = frozenset({
     "not_found", "gone", "server_error", "timeout", "dns_error", "connection_error",

@@ -18,9 +18,9 @@ from types import TracebackType
 from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 
-from catalog.db import transaction
-from catalog.models import RunLock, utcnow
-from catalog.runs import holder_id
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.models import RunLock, utcnow
+from shelfcheck.catalog.runs import holder_id
 from shelfcheck.errors import LockHeld
 
 log = logging.getLogger(__name__)

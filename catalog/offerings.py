@@ -33,9 +33,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.events import record_event
-from catalog.models import CrawlRun, FeeTier, Offering, Provider
-from catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.catalog.events import record_event
+from shelfcheck.catalog.models import CrawlRun, FeeTier, Offering, Provider
+from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 
 KEY_MAX = 700
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")

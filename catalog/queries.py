@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from catalog.models import (
+from shelfcheck.catalog.models import (
     ChangeEvent,
     FeeTier,
     Link,
@@ -238,7 +238,7 @@ def change_event_rows(
 
     The provider and title fall back to those of the event's offering.
     """
-    from catalog.events import EVENT_KINDS
+    from shelfcheck.catalog.events import EVENT_KINDS
 
     query = (
         select(ChangeEvent)

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from catalog.db import transaction
-from catalog.models import CrawlRun, utcnow
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.models import CrawlRun, utcnow
 
 OUTCOMES = ("running", "ok", "inconclusive", "failed", "aborted")
 

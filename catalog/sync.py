@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.catalogfile import CatalogSpec
-from catalog.links import LinkCache
-from catalog.models import Meta, Provider, Resource, Section, utcnow
+from shelfcheck.catalog.catalogfile import CatalogSpec
+from shelfcheck.catalog.links import LinkCache
+from shelfcheck.catalog.models import Meta, Provider, Resource, Section, utcnow
 
 CATALOG_HASH_KEY = "catalog_sha256"
 

@@ -18,7 +18,7 @@ from scrapy.exceptions import (
     IgnoreRequest,
 )
 
-from crawler.netguard import BlockedAddressError
+from shelfcheck.crawler.netguard import BlockedAddressError
 
 PERMANENT_REDIRECTS = frozenset({301, 308})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog.db import open_database, transaction
-from catalog.events import record_event
-from catalog.links import link_key
-from catalog.linkstate import apply_run, assess_outage
-from catalog.models import Link, LinkCheck, Provider, Resource
-from catalog.runs import StepResult, finish_run, start_run
-from crawler.settings import scrapy_settings
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.events import record_event
+from shelfcheck.catalog.links import link_key
+from shelfcheck.catalog.linkstate import apply_run, assess_outage
+from shelfcheck.catalog.models import Link, LinkCheck, Provider, Resource
+from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.config import Settings
+from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.errors import UsageError, short_error
 
 logger = logging.getLogger(__name__)
@@ -32,17 +32,17 @@ Progress = Callable[[int, int, int], None]
 
 def link_scrapy_settings(settings: Settings, run_id: int) -> dict[str, Any]:
     """The Scrapy settings of a link-check crawl."""
-    handler = "crawler.netguard.GuardedHTTPDownloadHandler"
+    handler = "shelfcheck.crawler.netguard.GuardedHTTPDownloadHandler"
     return scrapy_settings(
         settings,
         DOWNLOAD_HANDLERS={"http": handler, "https": handler},
         DOWNLOAD_VERIFY_CERTIFICATES=True,
-        DOWNLOADER="crawler.politeness.PoliteDownloader",
+        DOWNLOADER="shelfcheck.crawler.politeness.PoliteDownloader",
         DOWNLOAD_MAXSIZE=0,  # BodyPrefix bounds what is read
         DOWNLOAD_DELAY=0,
         DOWNLOADER_MIDDLEWARES={
-            "crawler.politeness.HostSlotMiddleware": 50,
-            "crawler.politeness.WaitMiddleware": 60,
+            "shelfcheck.crawler.politeness.HostSlotMiddleware": 50,
+            "shelfcheck.crawler.politeness.WaitMiddleware": 60,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -63,14 +63,14 @@ def link_scrapy_settings(settings: Settings, run_id: int) -> dict[str, Any]:
             "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
         },
         EXTENSIONS={
-            "crawler.politeness.CrawlDelay": 100,
-            "crawler.politeness.BodyPrefix": 100,
+            "shelfcheck.crawler.politeness.CrawlDelay": 100,
+            "shelfcheck.crawler.politeness.BodyPrefix": 100,
             "scrapy.extensions.logstats.LogStats": None,
             "scrapy.extensions.memusage.MemoryUsage": None,
             "scrapy.extensions.logcount.LogCount": None,
             "scrapy.extensions.remote_control.RemoteControl": None,
         },
-        ITEM_PIPELINES={"crawler.linkpipeline.LinkCheckPipeline": 300},
+        ITEM_PIPELINES={"shelfcheck.crawler.linkpipeline.LinkCheckPipeline": 300},
         SHELFCHECK_RUN_ID=run_id,
         SHELFCHECK_ALLOW_PRIVATE_ADDRESSES=settings.allow_private_addresses,
         SHELFCHECK_RETRY_TIMES=settings.retry_times,
@@ -130,8 +130,8 @@ def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | N
            link_ids: list[int] | None, progress: Progress | None) -> dict[str, Any]:
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.linksource import LinkSource
-    from crawler.spiders.links import LinkSpider
+    from shelfcheck.crawler.linksource import LinkSource
+    from shelfcheck.crawler.spiders.links import LinkSpider
 
     for handler in logging.root.handlers:  # Scrapy's logging setup sets every level to DEBUG
         if handler.level == logging.NOTSET:

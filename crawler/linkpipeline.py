@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.utils.defer import _schedule_coro
 from sqlalchemy import Engine, bindparam, insert, update
 
-from catalog.db import make_engine
-from catalog.models import Link, LinkCheck
+from shelfcheck.catalog.db import make_engine
+from shelfcheck.catalog.models import Link, LinkCheck
 from shelfcheck.errors import short_error
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from catalog.models import Link, Resource
+from shelfcheck.catalog.models import Link, Resource
 
 
 @dataclass(frozen=True)

@@ -17,26 +17,26 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog.db import open_database, transaction
-from catalog.models import CrawlRun, Provider, utcnow
-from catalog.offerings import ProviderCrawl, ProviderOutcome, apply_provider_crawl
-from catalog.runs import StepResult, finish_run, start_run
-from crawler.recipe import Recipe, RecipeError, parse_recipe
-from crawler.settings import scrapy_settings
-from crawler.spiders.listings import ListingJobs, ListingSpider, ProviderRun
-from crawler.walk import ProviderWalk
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.models import CrawlRun, Provider, utcnow
+from shelfcheck.catalog.offerings import ProviderCrawl, ProviderOutcome, apply_provider_crawl
+from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.config import Settings
+from shelfcheck.crawler.recipe import Recipe, RecipeError, parse_recipe
+from shelfcheck.crawler.settings import scrapy_settings
+from shelfcheck.crawler.spiders.listings import ListingJobs, ListingSpider, ProviderRun
+from shelfcheck.crawler.walk import ProviderWalk
 from shelfcheck.errors import UsageError, short_error
 
 log = logging.getLogger(__name__)
 
 LISTING_MIDDLEWARES = {
-    "crawler.hostmap.HostMapMiddleware": 50,
-    "crawler.pagecache.ConditionalRequestMiddleware": 580,
+    "shelfcheck.crawler.hostmap.HostMapMiddleware": 50,
+    "shelfcheck.crawler.pagecache.ConditionalRequestMiddleware": 580,
 }
 
 
-GUARDED_HANDLER = "crawler.netguard.GuardedHTTPDownloadHandler"
+GUARDED_HANDLER = "shelfcheck.crawler.netguard.GuardedHTTPDownloadHandler"
 
 
 def listing_scrapy_settings(settings: Settings, **extra: Any) -> dict[str, Any]:
@@ -94,7 +94,8 @@ def crawl_walks(settings: Settings, walks: list[ProviderWalk],
     jobs = ListingJobs({w.slug: ProviderRun(w) for w in walks}, on_done=on_done)
     values = listing_scrapy_settings(settings, LOG_INSTALL_ROOT_HANDLER=False)
     if not use_cache:
-        values["DOWNLOADER_MIDDLEWARES"]["crawler.pagecache.ConditionalRequestMiddleware"] = None
+        middlewares = values["DOWNLOADER_MIDDLEWARES"]
+        middlewares["shelfcheck.crawler.pagecache.ConditionalRequestMiddleware"] = None
     # Scrapy sets its own loggers to DEBUG; shelfcheck's handlers keep to log_level.
     for handler in logging.getLogger().handlers:
         if handler.level == logging.NOTSET:

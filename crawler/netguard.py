@@ -112,7 +112,7 @@ class GuardedHTTPDownloadHandler(HTTP11DownloadHandler):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        from crawler.tlsdiag import DiagnosingPolicy
+        from shelfcheck.crawler.tlsdiag import DiagnosingPolicy
 
         self._contextFactory = DiagnosingPolicy(self._contextFactory)  # type: ignore[assignment]
         if not crawler.settings.getbool("SHELFCHECK_ALLOW_PRIVATE_ADDRESSES"):

@@ -19,10 +19,10 @@ from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 from sqlalchemy import Engine, select
 
-from catalog.db import make_engine, transaction
-from catalog.models import PageCache, utcnow
-from catalog.urlnorm import MAX_URL_LENGTH
-from crawler.hostmap import META_REAL_URL
+from shelfcheck.catalog.db import make_engine, transaction
+from shelfcheck.catalog.models import PageCache, utcnow
+from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH
+from shelfcheck.crawler.hostmap import META_REAL_URL
 
 log = logging.getLogger(__name__)
 META_PROVIDER = "shelfcheck_provider"

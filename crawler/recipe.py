@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.extract.model import FIELDS, STRUCTURED_KINDS
+from shelfcheck.crawler.extract.model import FIELDS, STRUCTURED_KINDS
 
 TOP_KEYS = frozenset({
     "listing", "item", "link", "follow", "paginate", "max_pages", "feeds", "structured",
@@ -143,7 +143,7 @@ def _regex_problem(pattern: Any) -> str | None:
 
 
 def _url_problem(url: Any) -> str | None:
-    from catalog.urlnorm import InvalidURL, normalize_url
+    from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 
     if not isinstance(url, str):
         return "must be a URL"
@@ -286,7 +286,7 @@ def validate_recipe(slug: str, recipe: dict[str, Any]) -> list[tuple[str, str]]:
             elif choice not in PREFERENCES:
                 problems.append((f"prefer.{name}", "must be 'structured' or 'selector'"))
     if "hook" in recipe:
-        from crawler.extract.hooks import HOOKS
+        from shelfcheck.crawler.extract.hooks import HOOKS
 
         if recipe["hook"] not in HOOKS:
             known = ", ".join(sorted(HOOKS)) or "none are registered"

@@ -11,10 +11,10 @@ from datetime import datetime
 
 from parsel import Selector
 
-from catalog.offerings import PageFailure, ProviderCrawl
-from catalog.urlnorm import InvalidURL, normalize_url
-from crawler.extract.ical import FeedEvent, parse_feed
-from crawler.extract.items import (
+from shelfcheck.catalog.offerings import PageFailure, ProviderCrawl
+from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.crawler.extract.ical import FeedEvent, parse_feed
+from shelfcheck.crawler.extract.items import (
     Draft,
     extract_draft,
     finalize,
@@ -22,9 +22,9 @@ from crawler.extract.items import (
     listing_items,
     next_pages,
 )
-from crawler.extract.model import Page
-from crawler.extract.registry import ItemContext
-from crawler.recipe import Recipe
+from shelfcheck.crawler.extract.model import Page
+from shelfcheck.crawler.extract.registry import ItemContext
+from shelfcheck.crawler.recipe import Recipe
 
 log = logging.getLogger(__name__)
 

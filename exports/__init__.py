@@ -22,8 +22,8 @@ def write_exports(
     Every format is checked (UsageError for an unknown one) and rendered before the first file
     is written; each file is replaced atomically. Returns the paths written.
     """
-    from exports.atomic import atomic_write_bytes
-    from exports.base import get_exporter
+    from shelfcheck.exports.atomic import atomic_write_bytes
+    from shelfcheck.exports.base import get_exporter
 
     classes = [get_exporter(kind) for kind in dict.fromkeys(kinds)]
     rendered = [cls(public=public, now=now).render(session) for cls in classes]

@@ -36,7 +36,7 @@ class Exporter:
 
     def write(self, session: Session, out: Path | None) -> list[Path]:
         """Render and write atomically. `out` is a file for one-file formats, else a folder."""
-        from exports.atomic import atomic_write_bytes
+        from shelfcheck.exports.atomic import atomic_write_bytes
 
         files = self.render(session)
         written: list[Path] = []
@@ -75,5 +75,8 @@ def _load_builtin() -> None:
         importlib.import_module(module)
 
 
-BUILTIN_MODULES = ("exports.catalog_json", "exports.catalog_csv", "exports.calendar_ics",
-                   "exports.feed_atom", "exports.guide_html", "exports.guide_jsonld")
+BUILTIN_MODULES = tuple(
+    f"shelfcheck.exports.{name}"
+    for name in ("catalog_json", "catalog_csv", "calendar_ics", "feed_atom", "guide_html",
+                 "guide_jsonld")
+)

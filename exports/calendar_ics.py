@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog.models import utcnow
-from catalog.queries import OfferingRow, guide_meta
-from exports.base import Exporter
-from exports.common import (
+from shelfcheck.catalog.models import utcnow
+from shelfcheck.catalog.queries import OfferingRow, guide_meta
+from shelfcheck.exports.base import Exporter
+from shelfcheck.exports.common import (
     clean_text,
     fee_text,
     is_upcoming,

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
-from catalog.queries import offering_rows, resource_rows
-from exports.base import Exporter
-from exports.common import csv_cell, offering_uid, redirect_target
+from shelfcheck.catalog.queries import offering_rows, resource_rows
+from shelfcheck.exports.base import Exporter
+from shelfcheck.exports.common import csv_cell, offering_uid, redirect_target
 
 RESOURCE_COLUMNS = ["section", "title", "url", "provider", "description", "link_state",
                     "verdict", "http_status", "last_checked", "since", "suggestion",

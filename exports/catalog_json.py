@@ -8,10 +8,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog.models import utcnow
-from catalog.queries import OfferingRow, guide_meta, offering_rows, providers, resource_rows
-from exports.base import Exporter
-from exports.common import offering_uid, redirect_target
+from shelfcheck.catalog.models import utcnow
+from shelfcheck.catalog.queries import (
+    OfferingRow,
+    guide_meta,
+    offering_rows,
+    providers,
+    resource_rows,
+)
+from shelfcheck.exports.base import Exporter
+from shelfcheck.exports.common import offering_uid, redirect_target
 
 SCHEMA = "shelfcheck.catalog/1"
 

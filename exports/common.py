@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from catalog.links import link_key
-from catalog.queries import OfferingRow, ResourceRow, offering_rows, providers
+from shelfcheck.catalog.links import link_key
+from shelfcheck.catalog.queries import OfferingRow, ResourceRow, offering_rows, providers
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -176,7 +176,7 @@ def verdict_message(key: str | None) -> str | None:
     if not key:
         return None
     try:
-        from crawler.verdicts import VERDICTS
+        from shelfcheck.crawler.verdicts import VERDICTS
     except ImportError:
         return None
     verdict = VERDICTS.get(key)

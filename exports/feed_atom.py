@@ -16,10 +16,10 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy.orm import Session
 
-from catalog.models import utcnow
-from catalog.queries import EventRow, change_event_rows, guide_meta
-from exports.base import Exporter
-from exports.common import clean_text, one_line, web_url
+from shelfcheck.catalog.models import utcnow
+from shelfcheck.catalog.queries import EventRow, change_event_rows, guide_meta
+from shelfcheck.exports.base import Exporter
+from shelfcheck.exports.common import clean_text, one_line, web_url
 
 TAG_AUTHORITY = "tag:shelfcheck,2026:"
 MAX_ENTRIES = 500
@@ -61,7 +61,7 @@ def entry_title(event: EventRow) -> str:
 
 def entry_content(event: EventRow) -> str:
     """The entry's HTML: what happened and every detail the event holds, all escaped."""
-    from exports.guide_html import environment
+    from shelfcheck.exports.guide_html import environment
 
     url_href = web_url(event.url)
     html = environment().get_template("atom_entry.html.j2").render(

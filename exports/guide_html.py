@@ -16,18 +16,24 @@ import jinja2
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from catalog.models import utcnow
-from catalog.queries import guide_meta, resource_rows
-from exports.base import Exporter
-from exports.common import ResourceView, one_line, resource_views, verdict_message, web_url
-from exports.guide_jsonld import guide_jsonld, safe_json
+from shelfcheck.catalog.models import utcnow
+from shelfcheck.catalog.queries import guide_meta, resource_rows
+from shelfcheck.exports.base import Exporter
+from shelfcheck.exports.common import (
+    ResourceView,
+    one_line,
+    resource_views,
+    verdict_message,
+    web_url,
+)
+from shelfcheck.exports.guide_jsonld import guide_jsonld, safe_json
 
 
 @cache
 def environment() -> jinja2.Environment:
     """The Jinja2 environment of the export templates; autoescape is always on."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("exports", "templates"),
+        loader=jinja2.PackageLoader("shelfcheck.exports", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

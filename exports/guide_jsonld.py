@@ -10,10 +10,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog.models import Provider, utcnow
-from catalog.queries import OfferingRow, ResourceRow, guide_meta, providers, resource_rows
-from exports.base import Exporter
-from exports.common import (
+from shelfcheck.catalog.models import Provider, utcnow
+from shelfcheck.catalog.queries import (
+    OfferingRow,
+    ResourceRow,
+    guide_meta,
+    providers,
+    resource_rows,
+)
+from shelfcheck.exports.base import Exporter
+from shelfcheck.exports.common import (
     LinkPolicy,
     ResourceView,
     clean_text,

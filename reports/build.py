@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from catalog.events import EVENT_KINDS
-from catalog.models import (
+from shelfcheck.catalog.events import EVENT_KINDS
+from shelfcheck.catalog.models import (
     ChangeEvent,
     CrawlRun,
     Link,
@@ -28,8 +28,8 @@ from catalog.models import (
     Resource,
     Section,
 )
-from catalog.queries import offering_rows, suggestion_for
-from reports.model import (
+from shelfcheck.catalog.queries import offering_rows, suggestion_for
+from shelfcheck.reports.model import (
     BAD_RUN_OUTCOMES,
     LINK_STATES,
     ChangeRow,
@@ -43,7 +43,7 @@ from reports.model import (
     Summary,
     UpcomingRow,
 )
-from reports.templating import is_web_url
+from shelfcheck.reports.templating import is_web_url
 
 RUN_KINDS = ("links", "listings")
 UPCOMING_DAYS = 30
@@ -282,7 +282,7 @@ def verdict_message(key: str | None) -> str | None:
     if key is None:
         return None
     try:
-        from crawler.verdicts import VERDICTS
+        from shelfcheck.crawler.verdicts import VERDICTS
     except ImportError:
         return None
     verdict = VERDICTS.get(key)

@@ -11,9 +11,9 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from reports.model import Report
 from shelfcheck.config import Settings
 from shelfcheck.errors import ShelfcheckError
+from shelfcheck.reports.model import Report
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class EmailError(ShelfcheckError):
 
 def subject_for(report: Report) -> str:
     """``shelfcheck report 2026-12-28 to 2027-01-04: 3 actions``."""
-    from reports.templating import environment
+    from shelfcheck.reports.templating import environment
 
     day = environment("md", report.timezone).filters["day"]
     actions = report.summary.actions

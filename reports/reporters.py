@@ -11,10 +11,10 @@ import json
 from datetime import datetime
 from typing import Any, ClassVar
 
-from exports.common import csv_cell
-from reports.model import ChangeRow, LinkRow, Report, UpcomingRow
-from reports.templating import environment
 from shelfcheck.errors import UsageError
+from shelfcheck.exports.common import csv_cell
+from shelfcheck.reports.model import ChangeRow, LinkRow, Report, UpcomingRow
+from shelfcheck.reports.templating import environment
 
 REPORTERS: dict[str, type[Reporter]] = {}
 

@@ -13,15 +13,15 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from catalog.db import transaction
-from catalog.models import ReportRecord, utcnow
-from exports.atomic import atomic_write_bytes
-from reports.build import build_report
-from reports.model import Report
-from reports.reporters import get_reporter
-from reports.templating import zone
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.models import ReportRecord, utcnow
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError, UsageError
+from shelfcheck.exports.atomic import atomic_write_bytes
+from shelfcheck.reports.build import build_report
+from shelfcheck.reports.model import Report
+from shelfcheck.reports.reporters import get_reporter
+from shelfcheck.reports.templating import zone
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def write_report(
 
 
 def _send(settings: Settings, report: Report, rendered: dict[str, bytes]) -> str | None:
-    from reports.email import EmailError, send_report
+    from shelfcheck.reports.email import EmailError, send_report
 
     text = rendered.get("md") or get_reporter("md")().render(report)
     html = rendered.get("html") or get_reporter("html")().render(report)

@@ -24,7 +24,7 @@ class App:
     def engine(self) -> Engine:
         """The catalog database, upgraded to the newest schema on first use."""
         if self._engine is None:
-            from catalog.db import open_database
+            from shelfcheck.catalog.db import open_database
 
             self._engine = open_database(
                 self.settings.database_url, busy_timeout=self.settings.sqlite_busy_timeout
@@ -34,7 +34,7 @@ class App:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction, committed when the block ends without error."""
-        from catalog.db import transaction
+        from shelfcheck.catalog.db import transaction
 
         with transaction(self.engine) as session:
             yield session

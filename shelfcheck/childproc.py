@@ -35,9 +35,9 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from catalog.db import transaction
-from catalog.models import CrawlRun, utcnow
-from catalog.runs import StepResult
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.models import CrawlRun, utcnow
+from shelfcheck.catalog.runs import StepResult
 from shelfcheck.config import Settings
 from shelfcheck.errors import UsageError
 
@@ -254,7 +254,7 @@ def child_main(
     except Exception as exc:  # the step crashed: record it, don't leave its run `running`
         result = failed_step(spec.kind, exc)
     try:
-        from catalog.db import open_database
+        from shelfcheck.catalog.db import open_database
 
         engine = open_database(settings.database_url, migrate=False)
         try:

@@ -33,10 +33,10 @@ def _zone(name: str) -> None:
 
 def check_settings(settings: Settings) -> None:
     """Raise ConfigError for a bad timezone, report_every, report_formats, exports or host_map."""
-    from crawler.hostmap import HostMap
-    from exports.base import get_exporter
-    from reports.reporters import get_reporter
-    from reports.write import report_interval_days
+    from shelfcheck.crawler.hostmap import HostMap
+    from shelfcheck.exports.base import get_exporter
+    from shelfcheck.reports.reporters import get_reporter
+    from shelfcheck.reports.write import report_interval_days
 
     _check(settings, "timezone", lambda: _zone(settings.timezone))
     _check(settings, "report_every", lambda: report_interval_days(settings.report_every))

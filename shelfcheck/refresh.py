@@ -17,10 +17,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from catalog.db import open_database, transaction
-from catalog.lock import acquire_lock
-from catalog.runs import StepResult, abort_running, finish_run, start_run
-from catalog.sync import last_synced_hash, sync_catalog
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.lock import acquire_lock
+from shelfcheck.catalog.runs import StepResult, abort_running, finish_run, start_run
+from shelfcheck.catalog.sync import last_synced_hash, sync_catalog
 from shelfcheck.childproc import ChildSpec, failed_step, run_in_child
 from shelfcheck.config import Settings
 
@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 # The step functions the child processes call: the same ones the CLI commands call.
 STEP_TARGETS: Mapping[str, str] = {
-    "links": "crawler.linkcheck:run_check_links",
-    "listings": "crawler.listings:run_crawl",
+    "links": "shelfcheck.crawler.linkcheck:run_check_links",
+    "listings": "shelfcheck.crawler.listings:run_crawl",
     "report": "shelfcheck.refresh:report_step",
 }
 REFRESH_STEPS = ("sync", "links", "listings", "report", "exports")
@@ -138,15 +138,15 @@ def _catalog_synced(engine: Engine) -> bool:
 
 
 def _report_due(settings: Settings, engine: Engine) -> bool:
-    from catalog.models import utcnow
-    from reports import report_due
+    from shelfcheck.catalog.models import utcnow
+    from shelfcheck.reports import report_due
 
     return bool(report_due(engine, settings, utcnow()))
 
 
 def sync_step(settings: Settings, engine: Engine) -> StepResult:
     """Sync the catalog file (catalog_file, or the packaged guide) when its hash changed."""
-    from catalog.catalogfile import load_catalog
+    from shelfcheck.catalog.catalogfile import load_catalog
     from shelfcheck.commands.catalog import recipe_validator
 
     run_id = start_run(engine, "sync")
@@ -182,7 +182,7 @@ def _unchanged_catalog(settings: Settings, engine: Engine) -> dict[str, object] 
     """The sync stats when the catalog file's bytes hash to the hash synced last, else None."""
     import hashlib
 
-    from catalog.catalogfile import packaged_catalog_path
+    from shelfcheck.catalog.catalogfile import packaged_catalog_path
 
     path = Path(settings.catalog_file) if settings.catalog_file else packaged_catalog_path()
     try:
@@ -199,7 +199,7 @@ def exports_step(settings: Settings, engine: Engine) -> StepResult:
     """Rewrite the configured exports (`exports`, into `exports_dir`)."""
     if not settings.exports:
         return StepResult("exports", "skipped", summary="none configured (exports)")
-    from exports import write_exports
+    from shelfcheck.exports import write_exports
 
     with transaction(engine) as session:
         paths = write_exports(session, settings.exports, Path(settings.exports_dir))
@@ -210,7 +210,7 @@ def exports_step(settings: Settings, engine: Engine) -> StepResult:
 
 def report_step(settings: Settings) -> StepResult:
     """Write the report now (runs in a child process); records a `report` run."""
-    from reports import write_report
+    from shelfcheck.reports import write_report
 
     engine = open_database(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     try:

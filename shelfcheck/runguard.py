@@ -16,9 +16,9 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog.lock import HeldLock, acquire_lock
-from catalog.runs import abort_running
 from shelfcheck.app import App
+from shelfcheck.catalog.lock import HeldLock, acquire_lock
+from shelfcheck.catalog.runs import abort_running
 from shelfcheck.errors import short_error
 
 log = logging.getLogger(__name__)

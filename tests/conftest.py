@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, create_engine, text
 
-from catalog.db import open_database
+from shelfcheck.catalog.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).with_name("fixtures")

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.catalogfile import parse_catalog
-from catalog.events import record_event
-from catalog.links import link_key
-from catalog.models import CrawlRun, FeeTier, Link, Offering, Provider
-from catalog.sync import sync_catalog
+from shelfcheck.catalog.catalogfile import parse_catalog
+from shelfcheck.catalog.events import record_event
+from shelfcheck.catalog.links import link_key
+from shelfcheck.catalog.models import CrawlRun, FeeTier, Link, Offering, Provider
+from shelfcheck.catalog.sync import sync_catalog
 
 NOW = datetime(2027, 1, 4, 7, 0, tzinfo=UTC)
 GUIDE = {"title": "Library Support Staff Education and Training",

@@ -16,10 +16,10 @@ import yaml
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from catalog.db import transaction
-from catalog.events import record_event
-from catalog.links import get_or_create_link
-from catalog.models import (
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.events import record_event
+from shelfcheck.catalog.links import get_or_create_link
+from shelfcheck.catalog.models import (
     CrawlRun,
     FeeTier,
     Link,

@@ -14,9 +14,9 @@ import sys
 import time
 from typing import Any
 
-from catalog.db import open_database, transaction
-from catalog.models import Meta
-from catalog.runs import StepResult, finish_run, start_run
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.models import Meta
+from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.config import Settings
 
 SLOW_SECONDS = 60.0
@@ -106,7 +106,7 @@ TARGET_SETS: dict[str, dict[str, str]] = {
 
 def lock_worker(db_url: str, stale_after: float, hold: float, barrier: Any, out: Any) -> None:
     """Wait at the barrier with the others, then try to take the run lock once."""
-    from catalog.lock import acquire_lock
+    from shelfcheck.catalog.lock import acquire_lock
     from shelfcheck.errors import LockHeld
 
     engine = open_database(db_url, migrate=False)
@@ -134,8 +134,7 @@ def main(argv: list[str]) -> int:
     engine = open_database(settings.database_url)
     try:
         if argv[0] == "schedule":
-            import scheduler
-
+            from shelfcheck import scheduler
             configure_logging("INFO")
             logging.getLogger("apscheduler").setLevel(logging.WARNING)  # as `schedule` does
             scheduler.serve(settings, engine, targets=TARGET_SETS[argv[1]])

@@ -30,8 +30,8 @@ from shelfcheck.demo.web import (  # noqa: F401  (re-exported for the tests)
 
 def walk_offline(walk: object, state: str = "A") -> object:
     """Drive a `crawler.walk.ProviderWalk` over the site files of `state`; returns its crawl."""
-    from crawler.extract.model import Page
-    from crawler.walk import ProviderWalk
+    from shelfcheck.crawler.extract.model import Page
+    from shelfcheck.crawler.walk import ProviderWalk
 
     assert isinstance(walk, ProviderWalk)
     files = SiteFiles(state)

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from sqlalchemy import Engine, func, inspect, select
 
-from catalog.catalogfile import load_catalog, packaged_catalog_path
-from catalog.db import make_engine, needs_upgrade, open_database
-from catalog.db import transaction as tx
-from catalog.models import Link, Provider, Resource, Section
-from catalog.sync import last_synced_hash, sync_catalog
+from shelfcheck.catalog.catalogfile import load_catalog, packaged_catalog_path
+from shelfcheck.catalog.db import make_engine, needs_upgrade, open_database
+from shelfcheck.catalog.db import transaction as tx
+from shelfcheck.catalog.models import Link, Provider, Resource, Section
+from shelfcheck.catalog.sync import last_synced_hash, sync_catalog
 from shelfcheck.errors import CatalogFileError
 
 SMALL = {

@@ -22,13 +22,13 @@ import lxml.html
 import pytest
 from sqlalchemy import Engine
 
-from catalog.db import transaction
-from catalog.events import record_event
-from catalog.queries import offering_rows, resource_rows
-from exports import write_exports
-from exports.base import export_kinds, get_exporter
-from exports.common import offering_uid, verdict_message
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.events import record_event
+from shelfcheck.catalog.queries import offering_rows, resource_rows
 from shelfcheck.errors import UsageError
+from shelfcheck.exports import write_exports
+from shelfcheck.exports.base import export_kinds, get_exporter
+from shelfcheck.exports.common import offering_uid, verdict_message
 from tests.exports_data import (
     BROKEN_URL,
     NOW,
@@ -211,7 +211,7 @@ def test_ics_holds_upcoming_scheduled_offerings_with_zones_fees_and_uids(filled:
 def test_a_reschedule_keeps_the_uid_and_bumps_sequence(filled: Engine) -> None:
     before = calendar_events(one(filled, "ics"))["Cataloging Basics"]
     with transaction(filled) as session:
-        from catalog.models import Offering
+        from shelfcheck.catalog.models import Offering
 
         course = session.query(Offering).filter_by(title="Cataloging Basics").one()
         # What the listings crawl does on a reschedule: new dates, SEQUENCE + 1, one event.
@@ -254,7 +254,7 @@ def test_atom_feed_lists_events_newest_first_with_stable_ids(filled: Engine) -> 
     assert len(set(ids)) == len(ids)
 
     with transaction(filled) as session:
-        from catalog.models import Offering
+        from shelfcheck.catalog.models import Offering
 
         course = session.query(Offering).filter_by(title="Cataloging Basics").one()
         record_event(session, "offering_ended", offering=course, provider=course.provider,
@@ -385,7 +385,7 @@ def test_an_empty_catalog_exports_valid_empty_files(engine: Engine) -> None:
 def test_offerings_of_a_provider_dropped_from_the_catalog_are_not_published(
         filled: Engine) -> None:
     with transaction(filled) as session:
-        from catalog.models import Provider
+        from shelfcheck.catalog.models import Provider
 
         session.query(Provider).filter_by(slug="webjunction").one().active = False
     assert "Hosting Book Clubs" not in calendar_events(one(filled, "ics"))

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from catalog.db import transaction
-from catalog.models import Resource, Section
-from exports.atomic import WriteError, atomic_write_bytes
-from exports.base import get_exporter
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.models import Resource, Section
+from shelfcheck.exports.atomic import WriteError, atomic_write_bytes
+from shelfcheck.exports.base import get_exporter
 from tests.exports_data import NOW, populate
 
 WRITES = 40

@@ -17,8 +17,8 @@ import lxml.html
 import pytest
 from sqlalchemy import Engine
 
-from catalog.db import transaction
-from exports.base import get_exporter
+from shelfcheck.catalog.db import transaction
+from shelfcheck.exports.base import get_exporter
 from tests.exports_data import (
     HOSTILE_DESCRIPTION,
     HOSTILE_OFFERING_TITLE,

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from catalog.db import transaction
-from exports.atomic import atomic_write_bytes
-from exports.base import get_exporter
+from shelfcheck.catalog.db import transaction
+from shelfcheck.exports.atomic import atomic_write_bytes
+from shelfcheck.exports.base import get_exporter
 from tests.exports_data import NOW, populate
 
 GOLDEN = Path(__file__).parent / "golden" / "exports"

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from catalog.catalogfile import load_catalog, parse_catalog
-from catalog.db import open_database, transaction
-from catalog.importguide import import_guide
-from catalog.sync import sync_catalog
-from exports.base import get_exporter
-from exports.catalog_json import catalog_file_from_document
+from shelfcheck.catalog.catalogfile import load_catalog, parse_catalog
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.importguide import import_guide
+from shelfcheck.catalog.sync import sync_catalog
+from shelfcheck.exports.base import get_exporter
+from shelfcheck.exports.catalog_json import catalog_file_from_document
 from tests.exports_data import (
     BROKEN_URL,
     GUIDE,

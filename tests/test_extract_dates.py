@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.extract.dates import parse_instant, parse_when
+from shelfcheck.crawler.extract.dates import parse_instant, parse_when
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from crawler.extract.fees import fees_from_rows, parse_amount, parse_fees
+from shelfcheck.crawler.extract.fees import fees_from_rows, parse_amount, parse_fees
 
 D = Decimal
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from catalog.catalogfile import load_catalog
-from catalog.offerings import OfferingData, ProviderCrawl
-from crawler.extract.items import extract_draft, finalize
-from crawler.extract.model import Page
-from crawler.extract.registry import ItemContext
-from crawler.recipe import Recipe, parse_recipe, validate_recipe
-from crawler.walk import ProviderWalk
+from shelfcheck.catalog.catalogfile import load_catalog
+from shelfcheck.catalog.offerings import OfferingData, ProviderCrawl
+from shelfcheck.crawler.extract.items import extract_draft, finalize
+from shelfcheck.crawler.extract.model import Page
+from shelfcheck.crawler.extract.registry import ItemContext
+from shelfcheck.crawler.recipe import Recipe, parse_recipe, validate_recipe
+from shelfcheck.crawler.walk import ProviderWalk
 from tests.sites import walk_offline
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

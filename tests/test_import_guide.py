@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from catalog.catalogfile import parse_catalog
-from catalog.importguide import ImportGuideError, dump_catalog, import_guide
+from shelfcheck.catalog.catalogfile import parse_catalog
+from shelfcheck.catalog.importguide import ImportGuideError, dump_catalog, import_guide
 
 FIXTURES = Path(__file__).parent / "fixtures" / "guide"
 REFERENCE_PAGE = FIXTURES / "education.html"  # copy of shared/reference/sites/guide/education.html

@@ -16,10 +16,10 @@ import pytest
 import yaml
 from sqlalchemy import Engine, select
 
-from catalog.catalogfile import load_catalog
-from catalog.db import open_database, transaction
-from catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck
-from catalog.sync import sync_catalog
+from shelfcheck.catalog.catalogfile import load_catalog
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck
+from shelfcheck.catalog.sync import sync_catalog
 from tests.conftest import run_shelfcheck
 from tests.mockserver import MockServer
 

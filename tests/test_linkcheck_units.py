@@ -7,19 +7,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from catalog.db import transaction
-from catalog.linkstate import Check, LinkStatus, apply_run, assess_outage, transition
-from catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck, Resource, Section
-from crawler.linkanalysis import (
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.linkstate import Check, LinkStatus, apply_run, assess_outage, transition
+from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck, Resource, Section
+from shelfcheck.crawler.linkanalysis import (
     looks_like,
     not_found_phrase,
     page_signature,
     retry_after_seconds,
     status_verdict,
 )
-from crawler.netguard import address_problem
-from crawler.politeness import slot_key
-from crawler.verdicts import FAILING, UNVERIFIABLE, VERDICTS
+from shelfcheck.crawler.netguard import address_problem
+from shelfcheck.crawler.politeness import slot_key
+from shelfcheck.crawler.verdicts import FAILING, UNVERIFIABLE, VERDICTS
 
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ def test_verdicts_have_stable_keys_and_messages() -> None:
         "redirect_loop", "invalid_url", "no_url"}
     assert all(v.message.endswith(".") for v in VERDICTS.values())
     assert {"blocked", "rate_limited"} == UNVERIFIABLE
-    import catalog.linkstate as ls
+    import shelfcheck.catalog.linkstate as ls
 
     assert ls.FAILING == FAILING and ls.UNVERIFIABLE == UNVERIFIABLE
 
@@ -178,8 +178,8 @@ def test_soft_404_helpers() -> None:
 
 
 def test_link_source_streams_active_links_by_host(engine: Engine) -> None:
-    from catalog.models import Provider
-    from crawler.linksource import LinkSource
+    from shelfcheck.catalog.models import Provider
+    from shelfcheck.crawler.linksource import LinkSource
 
     with transaction(engine) as session:
         section = Section(name="S", position=0)

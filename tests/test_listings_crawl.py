@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from catalog.catalogfile import load_catalog
-from catalog.db import open_database, transaction
-from catalog.models import ChangeEvent, CrawlRun, Offering, Provider
-from catalog.sync import sync_catalog
-from crawler.recipe import validate_recipe
+from shelfcheck.catalog.catalogfile import load_catalog
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Offering, Provider
+from shelfcheck.catalog.sync import sync_catalog
+from shelfcheck.crawler.recipe import validate_recipe
 from tests.conftest import ROOT, run_shelfcheck
 from tests.sites import host_map
 

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from catalog.db import transaction
-from catalog.lock import acquire_lock, holder_is_dead, lock_state
-from catalog.models import RunLock, utcnow
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.lock import acquire_lock, holder_is_dead, lock_state
+from shelfcheck.catalog.models import RunLock, utcnow
 from shelfcheck.errors import LockHeld
 from tests.scheduling_steps import lock_worker
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from catalog.catalogfile import load_catalog
-from catalog.db import transaction
-from catalog.models import ChangeEvent, Offering, Provider
-from catalog.offerings import (
+from shelfcheck.catalog.catalogfile import load_catalog
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.models import ChangeEvent, Offering, Provider
+from shelfcheck.catalog.offerings import (
     FeeData,
     OfferingData,
     PageFailure,
@@ -28,9 +28,9 @@ from catalog.offerings import (
     apply_provider_crawl,
     offering_key,
 )
-from catalog.runs import start_run
-from catalog.sync import sync_catalog
-from crawler.recipe import validate_recipe
+from shelfcheck.catalog.runs import start_run
+from shelfcheck.catalog.sync import sync_catalog
+from shelfcheck.crawler.recipe import validate_recipe
 from tests.test_extract_sites import crawl as crawl_pages
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
@@ -60,7 +60,7 @@ def apply(engine: Engine, result: ProviderCrawl, now: datetime = NOW,
     run_id = start_run(engine, "listings")
     with transaction(engine) as session:
         provider = session.scalars(select(Provider).where(Provider.slug == result.slug)).one()
-        from catalog.models import CrawlRun
+        from shelfcheck.catalog.models import CrawlRun
 
         run = session.get_one(CrawlRun, run_id)
         outcome = apply_provider_crawl(session, provider, copy.deepcopy(result), run=run,

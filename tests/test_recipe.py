@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from catalog.catalogfile import load_catalog
-from crawler.recipe import RecipeError, parse_recipe, validate_recipe
+from shelfcheck.catalog.catalogfile import load_catalog
+from shelfcheck.crawler.recipe import RecipeError, parse_recipe, validate_recipe
 from shelfcheck.errors import CatalogFileError
 
 GOOD: dict[str, Any] = {

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from catalog.db import transaction
-from catalog.lock import lock_state
-from catalog.models import (
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.lock import lock_state
+from shelfcheck.catalog.models import (
     ChangeEvent,
     CrawlRun,
     Meta,
@@ -32,7 +32,7 @@ from catalog.models import (
     RunLock,
     utcnow,
 )
-from catalog.runs import StepResult
+from shelfcheck.catalog.runs import StepResult
 from shelfcheck.config import Settings, load_settings
 from shelfcheck.refresh import REFRESH_STEPS, RefreshResult, run_steps
 from tests.conftest import ROOT, run_shelfcheck

@@ -15,13 +15,13 @@ import jsonschema
 import pytest
 from sqlalchemy import Engine, select
 
-from catalog.db import transaction
-from catalog.models import ReportRecord
-from reports.build import build_report
-from reports.reporters import get_reporter, report_document, reporter_kinds
-from reports.write import report_due, report_interval_days, write_report
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.models import ReportRecord
 from shelfcheck.config import load_settings
 from shelfcheck.errors import ConfigError, UsageError
+from shelfcheck.reports.build import build_report
+from shelfcheck.reports.reporters import get_reporter, report_document, reporter_kinds
+from shelfcheck.reports.write import report_due, report_interval_days, write_report
 from tests.report_state import load_state
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,10 +17,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine, select
 
-from catalog.db import open_database, transaction
-from catalog.models import ReportRecord
-from reports.write import write_report
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.models import ReportRecord
 from shelfcheck.config import load_settings
+from shelfcheck.reports.write import write_report
 from tests.report_state import at, load_state, read_state
 
 GOLDEN = Path(__file__).parent / "golden" / "report"

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from reports.write import write_report
 from shelfcheck.config import load_settings
+from shelfcheck.reports.write import write_report
 from tests.report_state import at, load_state, read_state
 
 GOLDEN = Path(__file__).parent / "golden" / "report"

@@ -21,10 +21,10 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, inspect
 
-import scheduler
-from catalog.db import transaction
-from catalog.lock import lock_state
-from catalog.models import RunLock, utcnow
+from shelfcheck import scheduler
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.lock import lock_state
+from shelfcheck.catalog.models import RunLock, utcnow
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError
 from tests.conftest import ROOT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.urlnorm import InvalidURL, host_of, is_session_param, normalize_url
+from shelfcheck.catalog.urlnorm import InvalidURL, host_of, is_session_param, normalize_url
 
 
 @pytest.mark.parametrize(

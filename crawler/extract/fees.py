@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from price_parser import Price
 
-from crawler.extract.text import clean
+from shelfcheck.crawler.extract.text import clean
 
 _AMOUNT = re.compile(
     r"(?P<token>(?:US\$|CA\$|C\$|A\$|AU\$|NZ\$|\$|€|£|\bUSD|\bEUR|\bGBP|\bCAD)\s?"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from catalog.offerings import OfferingData
+from shelfcheck.catalog.offerings import OfferingData
 
 
 @dataclass(frozen=True)

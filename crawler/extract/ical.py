@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from catalog.urlnorm import InvalidURL, normalize_url
-from crawler.extract.dates import zone
-from crawler.extract.model import Candidate
-from crawler.extract.text import clean
+from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.crawler.extract.dates import zone
+from shelfcheck.crawler.extract.model import Candidate
+from shelfcheck.crawler.extract.text import clean
 
 log = logging.getLogger(__name__)
 

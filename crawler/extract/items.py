@@ -11,16 +11,16 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from catalog.offerings import FeeData, OfferingData
-from catalog.urlnorm import InvalidURL, normalize_url
-from crawler.extract.fees import Fees
-from crawler.extract.hooks import HOOKS, HookPages
-from crawler.extract.ical import FeedEvent
-from crawler.extract.model import STRUCTURED_KINDS, Candidate, Page
-from crawler.extract.registry import PAGE_EXTRACTORS, ItemContext, feed_item_candidates
-from crawler.extract.sanity import Rejected, screen
-from crawler.extract.text import clean
-from crawler.recipe import Recipe
+from shelfcheck.catalog.offerings import FeeData, OfferingData
+from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.crawler.extract.fees import Fees
+from shelfcheck.crawler.extract.hooks import HOOKS, HookPages
+from shelfcheck.crawler.extract.ical import FeedEvent
+from shelfcheck.crawler.extract.model import STRUCTURED_KINDS, Candidate, Page
+from shelfcheck.crawler.extract.registry import PAGE_EXTRACTORS, ItemContext, feed_item_candidates
+from shelfcheck.crawler.extract.sanity import Rejected, screen
+from shelfcheck.crawler.extract.text import clean
+from shelfcheck.crawler.recipe import Recipe
 
 __all__ = [
     "Draft",

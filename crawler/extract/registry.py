@@ -12,11 +12,11 @@ from datetime import datetime
 
 from parsel import Selector
 
-from crawler.extract.ical import FeedEvent, feed_candidates
-from crawler.extract.model import Candidate, Page
-from crawler.extract.selectors import Scopes, select_field, when_parts
-from crawler.extract.structured import hcalendar_candidates, schema_candidates
-from crawler.recipe import Recipe
+from shelfcheck.crawler.extract.ical import FeedEvent, feed_candidates
+from shelfcheck.crawler.extract.model import Candidate, Page
+from shelfcheck.crawler.extract.selectors import Scopes, select_field, when_parts
+from shelfcheck.crawler.extract.structured import hcalendar_candidates, schema_candidates
+from shelfcheck.crawler.recipe import Recipe
 
 
 @dataclass

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from crawler.extract.fees import Fees
-from crawler.extract.model import Candidate
+from shelfcheck.crawler.extract.fees import Fees
+from shelfcheck.crawler.extract.model import Candidate
 
 MAX_FEE = Decimal("100000")
 MIN_YEAR = 1970

@@ -9,11 +9,11 @@ from typing import Any
 
 from parsel import Selector, SelectorList
 
-from crawler.extract.dates import When, parse_instant, parse_when
-from crawler.extract.fees import Fees, fees_from_rows, parse_fees
-from crawler.extract.model import Candidate
-from crawler.extract.text import clean, element_text, excerpt
-from crawler.recipe import FieldSpec, Recipe
+from shelfcheck.crawler.extract.dates import When, parse_instant, parse_when
+from shelfcheck.crawler.extract.fees import Fees, fees_from_rows, parse_fees
+from shelfcheck.crawler.extract.model import Candidate
+from shelfcheck.crawler.extract.text import clean, element_text, excerpt
+from shelfcheck.crawler.recipe import FieldSpec, Recipe
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9$(\"'])|\n")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")

@@ -16,11 +16,11 @@ from typing import Any
 
 from parsel import Selector
 
-from catalog.urlnorm import InvalidURL, normalize_url
-from crawler.extract.dates import parse_instant
-from crawler.extract.fees import Fees, Tier
-from crawler.extract.model import Candidate, Page
-from crawler.extract.text import clean
+from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.crawler.extract.dates import parse_instant
+from shelfcheck.crawler.extract.fees import Fees, Tier
+from shelfcheck.crawler.extract.model import Candidate, Page
+from shelfcheck.crawler.extract.text import clean
 
 SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/")
 _TARGET_TYPES = ("Course", "CourseInstance", "Product")

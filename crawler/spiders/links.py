@@ -23,9 +23,9 @@ from scrapy.utils.defer import _schedule_coro
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
-from catalog.models import utcnow
-from catalog.urlnorm import InvalidURL, normalize_url
-from crawler.linkanalysis import (
+from shelfcheck.catalog.models import utcnow
+from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.crawler.linkanalysis import (
     PERMANENT_REDIRECTS,
     REDIRECTS,
     PageSignature,
@@ -36,10 +36,10 @@ from crawler.linkanalysis import (
     retry_after_seconds,
     status_verdict,
 )
-from crawler.linksource import LinkRow, LinkSource
-from crawler.politeness import PREFIX_META
-from crawler.tlsdiag import last_verify_error
-from crawler.verdicts import FAILING
+from shelfcheck.crawler.linksource import LinkRow, LinkSource
+from shelfcheck.crawler.politeness import PREFIX_META
+from shelfcheck.crawler.tlsdiag import last_verify_error
+from shelfcheck.crawler.verdicts import FAILING
 from shelfcheck.errors import short_error
 
 if TYPE_CHECKING:

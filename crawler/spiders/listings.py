@@ -15,9 +15,9 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.extract.model import Page
-from crawler.pagecache import META_PROVIDER, NOT_MODIFIED
-from crawler.walk import Fetch, ProviderWalk
+from shelfcheck.crawler.extract.model import Page
+from shelfcheck.crawler.pagecache import META_PROVIDER, NOT_MODIFIED
+from shelfcheck.crawler.walk import Fetch, ProviderWalk
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

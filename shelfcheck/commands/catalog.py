@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from catalog.catalogfile import RecipeValidator, load_catalog
-from catalog.queries import resource_rows
-from catalog.sync import sync_catalog
 from shelfcheck.app import App
+from shelfcheck.catalog.catalogfile import RecipeValidator, load_catalog
+from shelfcheck.catalog.queries import resource_rows
+from shelfcheck.catalog.sync import sync_catalog
 from shelfcheck.errors import UsageError
 from shelfcheck.table import format_table
 
@@ -17,7 +17,7 @@ from shelfcheck.table import format_table
 def recipe_validator() -> RecipeValidator | None:
     """The crawler's recipe checker, used while loading catalog files."""
     try:
-        from crawler.recipe import validate_recipe
+        from shelfcheck.crawler.recipe import validate_recipe
     except ImportError:
         return None
     return validate_recipe
@@ -75,7 +75,7 @@ def list_cmd(app: App, retired: bool) -> None:
               help="Write the catalog file here (default: standard output).")
 def import_guide_cmd(source: str, out: str | None) -> None:
     """Read a LibGuides-style page (file or URL) and write a catalog file that `sync` accepts."""
-    from catalog.importguide import ImportGuideError, dump_catalog, import_guide
+    from shelfcheck.catalog.importguide import ImportGuideError, dump_catalog, import_guide
 
     try:
         data = import_guide(source)
@@ -83,7 +83,7 @@ def import_guide_cmd(source: str, out: str | None) -> None:
         raise UsageError(str(exc)) from None
     text = dump_catalog(data)
     if out:
-        from exports.atomic import atomic_write_text
+        from shelfcheck.exports.atomic import atomic_write_text
 
         atomic_write_text(Path(out), text)
         count = sum(len(s["resources"]) for s in data["sections"])

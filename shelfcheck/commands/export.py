@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from exports.base import export_kinds, get_exporter
 from shelfcheck.app import App
+from shelfcheck.exports.base import export_kinds, get_exporter
 
 
 @click.command("export")

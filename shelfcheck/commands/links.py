@@ -11,10 +11,10 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from catalog.linkstate import STATES
-from catalog.models import Link, LinkCheck, Resource
-from catalog.queries import suggestion_for
 from shelfcheck.app import App
+from shelfcheck.catalog.linkstate import STATES
+from shelfcheck.catalog.models import Link, LinkCheck, Resource
+from shelfcheck.catalog.queries import suggestion_for
 from shelfcheck.table import format_table
 
 EXIT_BROKEN = 1
@@ -74,7 +74,7 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
     Exit status: 0 a completed run, 1 broken links with --fail-on broken (or a failed run),
     2 usage errors, 3 an inconclusive run (it looked like a local network failure).
     """
-    from crawler.linkcheck import run_check_links
+    from shelfcheck.crawler.linkcheck import run_check_links
     from shelfcheck.runguard import exclusive_run
 
     with exclusive_run(app, "check-links"):

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 from sqlalchemy import select
 
-from catalog.models import ChangeEvent, Provider, utcnow
-from catalog.queries import OfferingRow, offering_rows
 from shelfcheck.app import App
+from shelfcheck.catalog.models import ChangeEvent, Provider, utcnow
+from shelfcheck.catalog.queries import OfferingRow, offering_rows
 from shelfcheck.errors import UsageError
 from shelfcheck.table import format_table
 
@@ -69,7 +69,7 @@ def crawl_cmd(app: App, providers: tuple[str, ...]) -> None:
 
     Exit status: 0 done, 3 inconclusive (no provider could be reached), 4 failed or aborted.
     """
-    from crawler.listings import run_crawl
+    from shelfcheck.crawler.listings import run_crawl
     from shelfcheck.preflight import check_settings
     from shelfcheck.runguard import exclusive_run
 
@@ -179,11 +179,11 @@ def recipes_group() -> None:
 def recipes_test_cmd(app: App, provider: str, url: str | None, catalog_path: str | None,
                      items: int) -> None:
     """Fetch a page and show, field by field, what PROVIDER's recipe extracts and from where."""
-    from catalog.catalogfile import load_catalog
-    from crawler.extract.items import finalize
-    from crawler.listings import crawl_walks
-    from crawler.recipe import parse_recipe, validate_recipe
-    from crawler.walk import ProviderWalk
+    from shelfcheck.catalog.catalogfile import load_catalog
+    from shelfcheck.crawler.extract.items import finalize
+    from shelfcheck.crawler.listings import crawl_walks
+    from shelfcheck.crawler.recipe import parse_recipe, validate_recipe
+    from shelfcheck.crawler.walk import ProviderWalk
 
     spec = load_catalog(catalog_path or app.settings.catalog_file,
                         recipe_validator=validate_recipe)

@@ -10,8 +10,8 @@ from types import FrameType
 
 import click
 
-from catalog.runs import StepResult
 from shelfcheck.app import App
+from shelfcheck.catalog.runs import StepResult
 from shelfcheck.errors import ShelfcheckError
 
 

@@ -12,7 +12,7 @@ from shelfcheck.errors import UsageError
 
 def parse_time(option: str, value: str, timezone: str) -> datetime:
     """An ISO 8601 date or time; one without an offset is read in `timezone`."""
-    from reports.templating import zone
+    from shelfcheck.reports.templating import zone
 
     text = value.strip()
     try:
@@ -46,10 +46,10 @@ def report_cmd(app: App, since: str | None, days: int | None, until: str | None,
 
     Times without an offset are read in the configured timezone.
     """
-    from catalog.models import utcnow
-    from reports.reporters import get_reporter
-    from reports.write import write_report
+    from shelfcheck.catalog.models import utcnow
     from shelfcheck.preflight import check_settings
+    from shelfcheck.reports.reporters import get_reporter
+    from shelfcheck.reports.write import write_report
 
     check_settings(app.settings)
     if since and days:

@@ -6,8 +6,8 @@ import logging
 
 import click
 
-from catalog.models import utcnow
 from shelfcheck.app import App, configure_logging
+from shelfcheck.catalog.models import utcnow
 from shelfcheck.table import format_table
 
 
@@ -26,7 +26,7 @@ def schedule_cmd(app: App, list_only: bool, log_file: str | None, log_level: str
     runs once when it starts again (within schedule_misfire_grace_time). One log line per run
     start and end; a job that finds another run holding the lock logs a skip.
     """
-    import scheduler
+    from shelfcheck import scheduler
     from shelfcheck.preflight import check_settings
 
     check_settings(app.settings)

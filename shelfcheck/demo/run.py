@@ -105,7 +105,7 @@ def prepare_folder(folder: Path | None) -> Path:
 
 def write_catalog(demo: Demo) -> None:
     """The demo catalog: the packaged guide's providers and recipes, the demo's sections."""
-    from catalog.catalogfile import SCHEMA, packaged_catalog_path
+    from shelfcheck.catalog.catalogfile import SCHEMA, packaged_catalog_path
 
     guide = yaml.safe_load(packaged_catalog_path().read_text(encoding="utf-8"))
     template = importlib_resources.files("shelfcheck.demo") / "catalog.yaml"
@@ -124,8 +124,8 @@ def write_catalog(demo: Demo) -> None:
 
 def write_config(demo: Demo, base: str) -> None:
     """The demo's shelfcheck.toml: its own database, catalog, folders and host map."""
-    from exports.base import export_kinds
-    from reports.reporters import reporter_kinds
+    from shelfcheck.exports.base import export_kinds
+    from shelfcheck.reports.reporters import reporter_kinds
 
     def toml(value: Any) -> str:  # JSON strings and lists of strings are valid TOML
         if isinstance(value, list) and len(json.dumps(value)) > 80:
@@ -173,9 +173,9 @@ def link_state(demo: Demo, url: str) -> str | None:
     """The state of a catalog link in the demo's database."""
     from sqlalchemy import select
 
-    from catalog.db import make_engine
-    from catalog.links import link_key
-    from catalog.models import Link
+    from shelfcheck.catalog.db import make_engine
+    from shelfcheck.catalog.links import link_key
+    from shelfcheck.catalog.models import Link
 
     engine = make_engine(f"sqlite:///{demo.database}")
     try:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from catalog.db import open_database, transaction
-from catalog.linkstate import apply_run
-from catalog.lock import acquire_lock
-from catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck, utcnow
-from catalog.runs import finish_run, start_run
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.linkstate import apply_run
+from shelfcheck.catalog.lock import acquire_lock
+from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck, utcnow
+from shelfcheck.catalog.runs import finish_run, start_run
 from tests.faults.world import (
     check_integrity,
     clean_env,

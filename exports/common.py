@@ -176,7 +176,7 @@ def verdict_message(key: str | None) -> str | None:
     if not key:
         return None
     try:
-        from shelfcheck.crawler.verdicts import VERDICTS
+        from shelfcheck.catalog.verdicts import VERDICTS
     except ImportError:
         return None
     verdict = VERDICTS.get(key)

@@ -282,7 +282,7 @@ def verdict_message(key: str | None) -> str | None:
     if key is None:
         return None
     try:
-        from shelfcheck.crawler.verdicts import VERDICTS
+        from shelfcheck.catalog.verdicts import VERDICTS
     except ImportError:
         return None
     verdict = VERDICTS.get(key)

@@ -25,6 +25,7 @@ from w3lib.url import safe_url_string
 
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.catalog.verdicts import FAILING
 from shelfcheck.crawler.linkanalysis import (
     PERMANENT_REDIRECTS,
     REDIRECTS,
@@ -39,7 +40,6 @@ from shelfcheck.crawler.linkanalysis import (
 from shelfcheck.crawler.linksource import LinkRow, LinkSource
 from shelfcheck.crawler.politeness import PREFIX_META
 from shelfcheck.crawler.tlsdiag import last_verify_error
-from shelfcheck.crawler.verdicts import FAILING
 from shelfcheck.errors import short_error
 
 if TYPE_CHECKING:

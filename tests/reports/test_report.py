@@ -24,7 +24,7 @@ from shelfcheck.reports.reporters import get_reporter, report_document, reporter
 from shelfcheck.reports.write import report_due, report_interval_days, write_report
 from tests.report_state import load_state
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "reports" / "schema" / "report.schema.json").read_text())
 NOW = datetime(2027, 1, 4, 7, 0, tzinfo=UTC)
 WEEK_AGO = NOW - timedelta(days=7)

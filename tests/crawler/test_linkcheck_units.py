@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.linkstate import Check, LinkStatus, apply_run, assess_outage, transition
 from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck, Resource, Section
+from shelfcheck.catalog.verdicts import FAILING, UNVERIFIABLE, VERDICTS
 from shelfcheck.crawler.linkanalysis import (
     looks_like,
     not_found_phrase,
@@ -19,7 +20,6 @@ from shelfcheck.crawler.linkanalysis import (
 )
 from shelfcheck.crawler.netguard import address_problem
 from shelfcheck.crawler.politeness import slot_key
-from shelfcheck.crawler.verdicts import FAILING, UNVERIFIABLE, VERDICTS
 
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ Each tests/golden/report/<case>.yaml is loaded into a fresh SQLite and PostgreSQ
 rendered at the description's `now`; the output must equal <case>.md, .html, .json and .csv.
 Regenerate the files (after a deliberate change) with:
 
-    SHELFCHECK_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/test_report_golden.py
+    SHELFCHECK_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/reports/test_report_golden.py
 
 Both databases write the same bytes; a plain run afterwards proves that they agree.
 """
@@ -21,7 +21,7 @@ from shelfcheck.config import load_settings
 from shelfcheck.reports.write import write_report
 from tests.report_state import at, load_state, read_state
 
-GOLDEN = Path(__file__).parent / "golden" / "report"
+GOLDEN = Path(__file__).parents[1] / "golden" / "report"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.yaml"))
 FORMATS = ("md", "html", "json", "csv")
 REGEN = os.environ.get("SHELFCHECK_REGEN_GOLDEN") == "1"

@@ -27,9 +27,7 @@ from shelfcheck.catalog.lock import lock_state
 from shelfcheck.catalog.models import RunLock, utcnow
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError
-from tests.conftest import ROOT
-from tests.scheduling_steps import TARGET_SETS
-from tests.test_refresh import (
+from tests.cli.test_refresh import (
     CATALOG,
     SlowSite,
     _running_links,
@@ -40,7 +38,9 @@ from tests.test_refresh import (
     site_env,
     wait_for,
 )
-from tests.test_refresh import site as site
+from tests.cli.test_refresh import site as site
+from tests.conftest import ROOT
+from tests.scheduling_steps import TARGET_SETS
 
 NEVER = "0 0 1 1 *"  # midnight on January 1st: does not fire during a test
 

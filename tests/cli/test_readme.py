@@ -3,7 +3,7 @@ offline demo, checked through what it prints and the files it writes), a `--help
 command, and the configuration key table, which must equal `shelfcheck config show --doc`.
 
 After a change of KEYS, regenerate the README's table with
-``SHELFCHECK_REGEN_README=1 .venv/bin/python -m pytest tests/test_readme.py -k config``.
+``SHELFCHECK_REGEN_README=1 .venv/bin/python -m pytest tests/cli/test_readme.py -k config``.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from tests.exports_data import (
     populate,
 )
 
-SCHEMA_FILE = Path(__file__).parents[1] / "exports" / "schemas" / "catalog.schema.json"
+SCHEMA_FILE = Path(__file__).parents[2] / "exports" / "schemas" / "catalog.schema.json"
 UPCOMING = {"Reference Interview Skills", "Managing Difficult Conversations", "Hosting Book Clubs",
             "Introduction to JSON for Librarians", "Cataloging Basics"}
 NOT_IN_CALENDAR = {"Last Month's Webinar", "ABLE Course 1: Introduction",

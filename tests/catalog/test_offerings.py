@@ -31,10 +31,10 @@ from shelfcheck.catalog.offerings import (
 from shelfcheck.catalog.runs import start_run
 from shelfcheck.catalog.sync import sync_catalog
 from shelfcheck.crawler.recipe import validate_recipe
-from tests.test_extract_sites import crawl as crawl_pages
+from tests.crawler.test_extract_sites import crawl as crawl_pages
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
-FIXTURES = Path(__file__).with_name("fixtures")
+FIXTURES = (Path(__file__).parents[1] / "fixtures")
 
 
 @functools.cache

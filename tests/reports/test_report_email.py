@@ -23,7 +23,7 @@ from shelfcheck.config import load_settings
 from shelfcheck.reports.write import write_report
 from tests.report_state import at, load_state, read_state
 
-GOLDEN = Path(__file__).parent / "golden" / "report"
+GOLDEN = Path(__file__).parents[1] / "golden" / "report"
 WEEK = read_state(GOLDEN / "week.yaml")
 NOW = at(WEEK["now"])
 PASSWORD = "s3cret-Pa55word"

@@ -3,7 +3,7 @@ to the checked-in files in tests/golden/exports/, byte for byte, on SQLite and P
 
 After an intended change of a format, regenerate them with
 
-    SHELFCHECK_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/test_exports_golden.py
+    SHELFCHECK_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/exports/test_exports_golden.py
 
 and review the diff before committing it.
 """
@@ -21,7 +21,7 @@ from shelfcheck.exports.atomic import atomic_write_bytes
 from shelfcheck.exports.base import get_exporter
 from tests.exports_data import NOW, populate
 
-GOLDEN = Path(__file__).parent / "golden" / "exports"
+GOLDEN = Path(__file__).parents[1] / "golden" / "exports"
 REGENERATE = os.environ.get("SHELFCHECK_REGEN_GOLDEN") == "1"
 
 

@@ -31,7 +31,7 @@ from tests.exports_data import (
     populate,
 )
 
-SCHEMA_FILE = Path(__file__).parents[1] / "exports" / "schemas" / "catalog.schema.json"
+SCHEMA_FILE = Path(__file__).parents[2] / "exports" / "schemas" / "catalog.schema.json"
 OFFERING_SUMMARY = " ".join(HOSTILE_OFFERING_TITLE.split())
 
 

@@ -26,7 +26,7 @@ from shelfcheck.crawler.walk import ProviderWalk
 from tests.sites import walk_offline
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
-SITES = Path(__file__).with_name("fixtures") / "sites"
+SITES = (Path(__file__).parents[1] / "fixtures") / "sites"
 
 
 def recipes() -> dict[str, Recipe]:

@@ -29,7 +29,7 @@ from tests.exports_data import (
 )
 
 # A copy of shared/reference/sites/guide/education.html, the guide page the catalog comes from.
-REFERENCE_PAGE = Path(__file__).parent / "fixtures" / "guide" / "education.html"
+REFERENCE_PAGE = Path(__file__).parents[1] / "fixtures" / "guide" / "education.html"
 
 
 @pytest.fixture

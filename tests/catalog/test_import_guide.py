@@ -16,11 +16,11 @@ import yaml
 from shelfcheck.catalog.catalogfile import parse_catalog
 from shelfcheck.catalog.importguide import ImportGuideError, dump_catalog, import_guide
 
-FIXTURES = Path(__file__).parent / "fixtures" / "guide"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "guide"
 REFERENCE_PAGE = FIXTURES / "education.html"  # copy of shared/reference/sites/guide/education.html
 RESOURCES_YAML = FIXTURES / "resources.yaml"  # copy of shared/reference/resources.yaml
 MESSY_PAGE = FIXTURES / "messy.html"
-PACKAGED = Path(__file__).parents[1] / "catalog" / "data" / "guide.yaml"
+PACKAGED = Path(__file__).parents[2] / "catalog" / "data" / "guide.yaml"
 
 
 def _norm(text: str | None) -> str | None:

@@ -125,6 +125,13 @@ class Link(Base):
     redirect_target: Mapped[str | None] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    # Content fingerprints (crawler.content.fingerprint): the baseline taken at the first good
+    # check (or by `links accept`), and the latest page seen.
+    content_baseline: Mapped[str | None] = mapped_column(Text)
+    content_baseline_title: Mapped[str | None] = mapped_column(Text)
+    content_baseline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    content_seen: Mapped[str | None] = mapped_column(Text)
+    content_seen_title: Mapped[str | None] = mapped_column(Text)
 
     resources: Mapped[list[Resource]] = relationship(back_populates="link")
     checks: Mapped[list[LinkCheck]] = relationship(

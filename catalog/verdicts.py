@@ -35,9 +35,27 @@ VERDICTS: dict[str, Verdict] = {
         Verdict("soft_404", "failing",
                 "The page answers, but it says \"not found\" or looks like the site's "
                 "answer to a page that does not exist."),
+        Verdict("redirect_to_home", "failing",
+                "The link now lands on the site's home page or a section root, as removed "
+                "pages often do; find the page's new address (the landing page is no fix)."),
+        Verdict("parked", "failing",
+                "The domain is parked or for sale: the site is gone; remove or replace the "
+                "link."),
+        Verdict("content_changed", "failing",
+                "The page now shows something else than when it was first checked; fix the "
+                "link, or run `shelfcheck links accept URL` if the new page is right."),
+        Verdict("client_error", "failing",
+                "The server rejected the request (a 4xx status other than 401, 403, 404, "
+                "407, 410 and 429)."),
         Verdict("blocked", "unverifiable",
-                "The site refused the check (401/403/999, a bot challenge, robots.txt, "
+                "The site refused the check (401/403/407/999, a bot wall, robots.txt, "
                 "or a private address)."),
+        Verdict("login_required", "unverifiable",
+                "The page needs a sign-in (a login form, an SSO or EZproxy page); it could "
+                "not be checked."),
+        Verdict("maintenance", "unverifiable",
+                "The site shows a maintenance or outage page (or answers 503); not counted "
+                "as broken while it lasts."),
         Verdict("rate_limited", "unverifiable",
                 "The site kept answering 429 Too Many Requests after we waited."),
         Verdict("redirect_loop", "failing", "The redirects loop, or there are too many of them."),

@@ -18,13 +18,15 @@ from scrapy.exceptions import (
     IgnoreRequest,
 )
 
+from shelfcheck.crawler.content.classify import not_found_wording
+from shelfcheck.crawler.content.page import Page, parse_page
 from shelfcheck.crawler.netguard import BlockedAddressError
 
 PERMANENT_REDIRECTS = frozenset({301, 308})
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# 300 Multiple Choices with a Location is followed like the others (every peer does).
+REDIRECTS = frozenset({300, 301, 302, 303, 307, 308})
 BLOCKING_STATUSES = {401: "login required (401)", 403: "forbidden (403)",
-                     407: "proxy login required (407)", 451: "unavailable for legal reasons (451)",
-                     999: "bot blocked (LinkedIn's 999)"}
+                     407: "proxy login required (407)", 999: "bot blocked (LinkedIn's 999)"}
 
 
 def _causes(exc: BaseException) -> Iterable[BaseException]:
@@ -108,10 +110,17 @@ def is_retryable_failure(verdict: str) -> bool:
     return verdict in ("timeout", "connection_error")
 
 
-def status_verdict(status: int, *, challenge: bool = False) -> tuple[str, str] | None:
-    """(verdict, detail) for a final non-2xx status; None for 2xx and 304."""
-    if challenge:
-        return "blocked", f"bot challenge (cf-mitigated) with HTTP {status}"
+def status_verdict(status: int, *, challenge: bool = False,
+                   wall: str | None = None) -> tuple[str, str] | None:
+    """(verdict, detail) for a final non-2xx status; None for 2xx and 304.
+
+    `wall` names a recognised bot wall (see crawler.content.walls); `challenge` is Cloudflare's
+    cf-mitigated header alone.
+    """
+    if challenge or wall:
+        name = wall or "Cloudflare"
+        mark = " (cf-mitigated)" if challenge else ""
+        return "blocked", f"bot challenge by {name}{mark} with HTTP {status}"
     if 200 <= status < 300 or status == 304:
         return None
     if status == 404:
@@ -123,9 +132,11 @@ def status_verdict(status: int, *, challenge: bool = False) -> tuple[str, str] |
     if status in BLOCKING_STATUSES:
         return "blocked", BLOCKING_STATUSES[status]
     if 400 <= status < 500:
-        return "blocked", f"the server refused the request (HTTP {status})"
+        return "client_error", f"HTTP {status}"
     if status in REDIRECTS or 300 <= status < 400:
         return "redirect_loop", f"HTTP {status} without a usable Location"
+    if status == 503:
+        return "maintenance", "HTTP 503 Service Unavailable: the site is down for now"
     return "server_error", f"HTTP {status}"
 
 
@@ -148,54 +159,17 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
 
 # --- soft-404 ------------------------------------------------------------------------------
 
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.I | re.S)
-_H1 = re.compile(rb"<h1[^>]*>(.*?)</h1", re.I | re.S)
-_TAGS = re.compile(r"<[^>]+>")
-_NOISE = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.I | re.S)
-_BODY = re.compile(r"<body\b[^>]*>", re.I)
 _WORD = re.compile(r"\w+")
-_HEADING_PHRASES = re.compile(
-    r"(^\s*404\b|\b404\s*(error|not found|page)\b|\berror\s*404\b|\bnot found\b"
-    r"|\bdoes not exist\b|\bdoesn'?t exist\b|\bno longer (available|exists)\b"
-    r"|\b(cannot|can'?t|could not) be found\b|\bpage unavailable\b|\bno document\b)", re.I)
-_TEXT_PHRASES = re.compile(
-    r"\b(page not found|404 not found|error 404|the page you (requested|are looking for|were "
-    r"looking for)[^.]{0,40}(not|no longer)|(could not|cannot|can'?t) be found|"
-    r"(page|document|item|resource|record) (was )?not found|no longer (available|exists)|"
-    r"(this|the) page (does not|doesn'?t) exist|no document (is )?available|"
-    r"the requested (url|page|document) was not found)\b", re.I)
-
-
-def _clean(fragment: bytes) -> str:
-    text = _TAGS.sub(" ", fragment.decode("utf-8", "replace"))
-    return " ".join(text.split())
 
 
 def visible_text(body: bytes, limit: int = 65536) -> str:
-    """The text of an HTML page's body (prefix), without tags, scripts and styles."""
-    html = body[:limit].decode("utf-8", "replace")
-    start = _BODY.search(html)
-    if start:
-        html = html[start.end():]
-    html = _NOISE.sub(" ", html)
-    return " ".join(_TAGS.sub(" ", html).split())
+    """The text of an HTML page's body (prefix), decoded and without scripts and styles."""
+    return parse_page(body[:limit]).text
 
 
-def not_found_phrase(body: bytes) -> str | None:
+def not_found_phrase(body: bytes, content_type: str | None = None) -> str | None:
     """The "not found" wording a page shows in its title, first heading or opening text."""
-    head = body[:65536]
-    for pattern in (_TITLE, _H1):
-        match = pattern.search(head)
-        if match:
-            text = _clean(match.group(1))
-            found = _HEADING_PHRASES.search(text)
-            if found:
-                return f"{'title' if pattern is _TITLE else 'heading'} says {text[:80]!r}"
-    opening = visible_text(head)[:600]
-    found = _TEXT_PHRASES.search(opening)
-    if found:
-        return f"page says {found.group(0)!r}"
-    return None
+    return not_found_wording(parse_page(body[:65536], content_type))
 
 
 @dataclass(frozen=True)
@@ -211,16 +185,15 @@ class PageSignature:
 
 
 def page_signature(status: int, final_url: str, redirected: bool, body: bytes,
-                   ignore: Iterable[str] = ()) -> PageSignature:
+                   ignore: Iterable[str] = (), page: Page | None = None) -> PageSignature:
     """The signature of a page; words in `ignore` (such as the random path) are left out."""
-    match = _TITLE.search(body[:65536])
-    title = _clean(match.group(1)) if match else ""
+    page = page or parse_page(body[:65536])
     skip = {w.lower() for text in ignore for w in _WORD.findall(text)}
-    words = [w.lower() for w in _WORD.findall(visible_text(body)) if w.lower() not in skip][:800]
+    words = [w.lower() for w in _WORD.findall(page.text) if w.lower() not in skip][:800]
     shingles = frozenset(
         zlib.crc32(" ".join(words[i:i + 3]).encode()) for i in range(max(1, len(words) - 2))
     ) if words else frozenset()
-    return PageSignature(status, final_url, redirected, title, shingles, len(body))
+    return PageSignature(status, final_url, redirected, page.title, shingles, len(body))
 
 
 def looks_like(page: PageSignature, probe: PageSignature, threshold: float = 0.85) -> str | None:

@@ -37,6 +37,8 @@ class LinkCheckPipeline:
         self.engine: Engine | None = None
         self.checks: list[dict[str, Any]] = []
         self.validators: list[dict[str, Any]] = []
+        self.contents: list[dict[str, Any]] = []
+        self.baselines: list[dict[str, Any]] = []
         self.stored = 0
         self.error: str | None = None
 
@@ -70,6 +72,13 @@ class LinkCheckPipeline:
         if validators is not None:
             self.validators.append({"b_id": item["link_id"], "b_etag": validators[0],
                                     "b_lm": validators[1]})
+        content = item.get("content")
+        if content is not None:
+            row = {"b_id": item["link_id"], "b_fp": content["fingerprint"],
+                   "b_title": content["title"]}
+            self.contents.append(row)
+            if content.get("baseline"):
+                self.baselines.append({**row, "b_at": item["checked_at"]})
         if len(self.checks) >= self.batch_size:
             self.flush()
         return item
@@ -88,7 +97,7 @@ class LinkCheckPipeline:
         except Exception as exc:
             self.error = f"storing checks failed: {short_error(exc)}"
             log.error("%s; stopping the link check", self.error)
-            self.checks, self.validators = [], []
+            self.checks, self.validators, self.contents, self.baselines = [], [], [], []
             if self.crawler is not None:
                 if self.crawler.stats is not None:
                     self.crawler.stats.set_value("shelfcheck/pipeline_error", self.error)
@@ -97,7 +106,7 @@ class LinkCheckPipeline:
                         reason="pipeline_error"))
             return
         self.stored += len(self.checks)
-        self.checks, self.validators = [], []
+        self.checks, self.validators, self.contents, self.baselines = [], [], [], []
 
     def _write(self) -> None:
         assert self.engine is not None
@@ -111,4 +120,22 @@ class LinkCheckPipeline:
                     .where(table.c.id == bindparam("b_id"))
                     .values(etag=bindparam("b_etag"), last_modified=bindparam("b_lm")),
                     self.validators,
+                )
+            if self.contents:
+                conn.execute(
+                    update(table)  # type: ignore[arg-type]
+                    .where(table.c.id == bindparam("b_id"))
+                    .values(content_seen=bindparam("b_fp"),
+                            content_seen_title=bindparam("b_title")),
+                    self.contents,
+                )
+            if self.baselines:
+                # The first good check's page becomes the baseline, only where there is none.
+                conn.execute(
+                    update(table)  # type: ignore[arg-type]
+                    .where(table.c.id == bindparam("b_id"), table.c.content_baseline.is_(None))
+                    .values(content_baseline=bindparam("b_fp"),
+                            content_baseline_title=bindparam("b_title"),
+                            content_baseline_at=bindparam("b_at")),
+                    self.baselines,
                 )

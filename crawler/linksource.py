@@ -20,6 +20,10 @@ class LinkRow:
     host: str
     etag: str | None
     last_modified: str | None
+    request_url: str | None = None       # the URL as written in the catalog (one of them)
+    catalog_title: str | None = None
+    content_baseline: str | None = None
+    content_baseline_title: str | None = None
 
 
 class LinkSource:
@@ -47,9 +51,13 @@ class LinkSource:
 
     def links(self, host: str, after: int = 0) -> list[LinkRow]:
         """The next page of `host`'s links with an id above `after`, by id."""
+        active = (Resource.link_id == Link.id, Resource.state == "active")
+        as_written = select(func.min(Resource.url)).where(*active).scalar_subquery()
+        title = select(func.min(Resource.title)).where(*active).scalar_subquery()
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(Link.id, Link.url, Link.host, Link.etag, Link.last_modified)
+                select(Link.id, Link.url, Link.host, Link.etag, Link.last_modified,
+                       as_written, title, Link.content_baseline, Link.content_baseline_title)
                 .where(*self._where, Link.host == host, Link.id > after)
                 .order_by(Link.id)
                 .limit(self.page)

@@ -146,8 +146,10 @@ def not_found_wording(page: Page) -> str | None:
 
 # --- where a redirect chain landed ----------------------------------------------------------
 
-_HOME_NAMES = re.compile(r"^/((index|default|home|start|welcome)(\.[a-z]{2,5})?|home|"
-                         r"[a-z]{2}(-[a-z]{2})?)/?$", re.I)
+_HOME_NAMES = re.compile(
+    r"^/((index|default|home|start|welcome|main)(\.[a-z]{2,5})?|"
+    r"(en|fr|de|es|it|pt|nl|sv|da|nb|no|fi|pl|cs|ja|zh|ko|ru|ar|he|tr|el|hu|ro|ca|eu|cy)"
+    r"([-_][a-z]{2})?(/(index|home)(\.[a-z]{2,5})?)?)/?$", re.I)
 
 
 def _segments(path: str) -> list[str]:
@@ -162,9 +164,8 @@ def is_home(path: str) -> bool:
 def read_landing(url: str, final_url: str) -> Finding | None:
     """The class of the page a link's redirects landed on, or None when nothing is wrong."""
     start, end = urlsplit(url), urlsplit(final_url)
-    if LOGIN_PATH.search(end.path) or (end.query and LOGIN_PATH.search("/" + end.path)):
-        if not LOGIN_PATH.search(start.path):
-            return Finding("login_required", f"redirects to a sign-in page ({final_url})")
+    if LOGIN_PATH.search(end.path) and not LOGIN_PATH.search(start.path):
+        return Finding("login_required", f"redirects to a sign-in page ({final_url})")
     if "ezproxy" in (end.hostname or "") or "/login?url=" in final_url.lower():
         return Finding("login_required", f"redirects to a proxy sign-in ({final_url})")
     before, after = _segments(start.path), _segments(end.path)

@@ -21,10 +21,12 @@ SKETCH = 64             # hashes kept per page
 DRIFT_BELOW = 0.30      # text overlap under which a page has drifted
 TITLE_ALIKE = 0.5       # title word overlap at or above which the title is the same
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_NOISE_WORDS = frozenset(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
-    "friday saturday sunday mon tue wed thu fri sat sun today yesterday am pm".split())
+_NOISE_WORDS = frozenset((
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "today",
+    "yesterday", "am", "pm"))
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,20 @@ from w3lib.url import safe_url_string
 
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
-from shelfcheck.catalog.verdicts import FAILING
+from shelfcheck.catalog.verdicts import FAILING, WORKING
+from shelfcheck.crawler.content.hooks import (
+    STUB_VIA,
+    content_of,
+    permanent_lead,
+    read_response,
+    wall_of,
+)
+from shelfcheck.crawler.content.judge import Judgement
 from shelfcheck.crawler.linkanalysis import (
-    PERMANENT_REDIRECTS,
     REDIRECTS,
     PageSignature,
     classify_failure,
     looks_like,
-    not_found_phrase,
     page_signature,
     retry_after_seconds,
     status_verdict,
@@ -68,11 +74,13 @@ class Task:
     method: str = "GET"
     fell_back: bool = False
     chain: list[dict[str, Any]] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, int] = field(default_factory=dict)  # identity key -> visits
     attempts: int = 0
     rate_waits: int = 0
     latency: float = 0.0
     notes: list[str] = field(default_factory=list)
+    row: LinkRow | None = None
+    judgement: Judgement | None = None
 
 
 @dataclass
@@ -231,13 +239,17 @@ class LinkSpider(scrapy.Spider):
     def _link_request(self, feed: HostFeed, row: LinkRow) -> Any:
         feed.outstanding += 1
         self.outstanding += 1
-        task = Task("link", row.url, row.host, row.id, row.etag, row.last_modified)
-        task.seen.add(row.url)
+        task = Task("link", row.url, row.host, row.id, row.etag, row.last_modified, row=row)
+        task.seen[row.url] = 1
         task.method = self._first_method(row.url)
-        try:
-            return self._request(task, row.url, task.method, conditional=True)
-        except ValueError as exc:
-            return self._finish(task, "invalid_url", detail=str(exc))
+        # The URL as written in the catalog: the normalized form is the link's identity only.
+        written = (row.request_url or "").strip()
+        for url in dict.fromkeys(u for u in (written, row.url) if u):
+            try:
+                return self._request(task, url, task.method, conditional=True)
+            except ValueError as exc:
+                error = exc
+        return self._finish(task, "invalid_url", detail=str(error))
 
     def _first_method(self, url: str) -> str:
         if self.link_method in ("head", "get"):
@@ -288,6 +300,7 @@ class LinkSpider(scrapy.Spider):
                 self.canary_failure = f"{task.url}: {verdict} ({detail or status})"
             return None
         notes = "; ".join([*task.notes, detail] if detail else task.notes) or None
+        had_baseline = task.row is not None and task.row.content_baseline is not None
         item = {
             "link_id": task.link_id, "url": task.url, "host": task.host, "verdict": verdict,
             "http_status": status, "final_url": final_url, "method": task.method
@@ -295,6 +308,7 @@ class LinkSpider(scrapy.Spider):
             "redirect_chain": list(task.chain) or None, "detail": notes,
             "elapsed_ms": int(task.latency * 1000), "checked_at": utcnow(),
             "validators": validators,
+            "content": content_of(task.judgement, had_baseline, verdict, WORKING),
         }
         if task.host:
             feed = self.feeds.get(task.host)
@@ -378,7 +392,7 @@ class LinkSpider(scrapy.Spider):
             yield self._retry(task, request, self._backoff(task.attempts))
             return
         challenge = b"cf-mitigated" in response.headers
-        bad = status_verdict(status, challenge=challenge)
+        bad = status_verdict(status, challenge=challenge, wall=wall_of(response))
         if bad is not None:
             verdict, detail = bad
             if verdict == "server_error" and task.attempts:
@@ -395,9 +409,11 @@ class LinkSpider(scrapy.Spider):
             return
         yield from self._judge_page(task, response)
 
-    def _follow(self, task: Task, response: Response, location: str) -> Iterator[Any]:
+    def _follow(self, task: Task, response: Response, location: str,
+                via: str | None = None) -> Iterator[Any]:
         status = response.status
-        task.chain.append({"url": response.url, "status": status})
+        task.chain.append({"url": response.url, "status": status, **({STUB_VIA: via} if via
+                                                                      else {})})
         target = safe_url_string(urljoin(response.url, location.strip()))
         if urlsplit(target).scheme not in ("http", "https"):
             yield from self._done(task, "invalid_url", status=status, final_url=target,
@@ -407,7 +423,8 @@ class LinkSpider(scrapy.Spider):
             key = normalize_url(target)
         except InvalidURL:
             key = target
-        if key in task.seen:
+        # One bounce back to a URL (a cookie check) is fine; a third visit is a loop.
+        if task.seen.get(key, 0) >= 2:
             yield from self._done(task, "redirect_loop", status=status, final_url=target,
                                   detail=f"redirect loop back to {target}")
             return
@@ -415,7 +432,7 @@ class LinkSpider(scrapy.Spider):
             yield from self._done(task, "redirect_loop", status=status, final_url=target,
                                   detail=f"more than {self.max_redirects} redirects")
             return
-        task.seen.add(key)
+        task.seen[key] = task.seen.get(key, 0) + 1
         task.attempts = task.rate_waits = 0
         method = "GET" if status == 303 and task.method != "HEAD" else task.method
         try:
@@ -427,11 +444,20 @@ class LinkSpider(scrapy.Spider):
     def _judge_page(self, task: Task, response: Response) -> Iterator[Any]:
         body = response.body if response.request and response.request.method == "GET" else b""
         html = body and _is_html(response)
-        if html:
-            phrase = not_found_phrase(body)
-            if phrase:
-                yield from self._done(task, "soft_404", status=response.status,
-                                      final_url=response.url, detail=phrase)
+        if html and task.kind == "link":
+            row = task.row
+            task.judgement = read_response(
+                task.url, response, bool(task.chain),
+                baseline=row.content_baseline if row else None,
+                baseline_title=row.content_baseline_title if row else None,
+                catalog_title=row.catalog_title if row else None)
+            found = task.judgement.finding
+            if found is not None and found.target:
+                yield from self._follow(task, response, found.target, via=found.detail)
+                return
+            if found is not None and found.verdict != "content_changed":
+                yield from self._done(task, found.verdict, status=response.status,
+                                      final_url=response.url, detail=found.detail)
                 return
             probe = self.probes.get(task.host)
             if probe is not None and urlsplit(task.url).path not in ("", "/"):
@@ -445,8 +471,10 @@ class LinkSpider(scrapy.Spider):
 
     def _signature(self, response: Response) -> PageSignature:
         body = response.body if _is_html(response) else b""
-        return page_signature(response.status, response.url, bool(response.meta["task"].chain),
-                              body, ignore=[urlsplit(response.url).path])
+        task: Task = response.meta["task"]
+        page = task.judgement.page if task.judgement is not None and body else None
+        return page_signature(response.status, response.url, bool(task.chain),
+                              body, ignore=[urlsplit(response.url).path], page=page)
 
     def _compare(self, task: Task, response: Response, sig: PageSignature,
                  probe: Probe) -> Iterator[Any]:
@@ -461,18 +489,21 @@ class LinkSpider(scrapy.Spider):
     def _settle(self, task: Task, response: Response) -> Iterator[Any]:
         """A 2xx answer: ok, or redirected when the first hops are permanent."""
         validators = None
+        found = task.judgement.finding if task.judgement else None
+        if found is not None and found.verdict == "content_changed":
+            yield from self._done(task, found.verdict, status=response.status,
+                                  final_url=response.url, detail=found.detail)
+            return
         if not task.chain:
             validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
             yield from self._done(task, "ok", status=response.status, final_url=response.url,
                                   validators=validators)
             return
         targets = [hop["url"] for hop in task.chain[1:]] + [response.url]
-        lead = 0
-        for hop in task.chain:
-            if hop["status"] not in PERMANENT_REDIRECTS:
-                break
-            lead += 1
+        lead, upgrade_only = permanent_lead(task.chain, response.url)
         hops = " → ".join(f"{hop['status']} {hop['url']}" for hop in task.chain)
+        if upgrade_only:
+            hops = f"https upgrade (low priority): {hops}"
         if lead:
             suggestion = targets[lead - 1]
             try:

@@ -122,7 +122,7 @@ def test_every_verdict_politeness_and_confirmation(
         w("soft", "/real"): ("ok", 200),
         w("soft", "/retired-course"): ("soft_404", 200),
         w("home", "/courses"): ("ok", 200),
-        w("home", "/old-course"): ("soft_404", 200),
+        w("home", "/old-course"): ("redirect_to_home", 200),
         w("crawl", "/a"): ("ok", 200),
         w("crawl", "/b"): ("ok", 200),
         w("tls", "/secure"): ("ok", 200),

@@ -28,9 +28,10 @@ def test_verdicts_have_stable_keys_and_messages() -> None:
     assert set(VERDICTS) == {
         "ok", "redirected", "not_found", "gone", "server_error", "timeout", "dns_error",
         "connection_error", "tls_error", "soft_404", "blocked", "rate_limited",
-        "redirect_loop", "invalid_url", "no_url"}
+        "redirect_loop", "invalid_url", "no_url", "redirect_to_home", "parked",
+        "content_changed", "client_error", "login_required", "maintenance"}
     assert all(v.message.endswith(".") for v in VERDICTS.values())
-    assert {"blocked", "rate_limited"} == UNVERIFIABLE
+    assert {"blocked", "rate_limited", "login_required", "maintenance"} == UNVERIFIABLE
     import shelfcheck.catalog.linkstate as ls
 
     assert ls.FAILING == FAILING and ls.UNVERIFIABLE == UNVERIFIABLE
@@ -143,7 +144,13 @@ def test_status_and_header_helpers() -> None:
     assert status_verdict(410)[0] == "gone"  # type: ignore[index]
     assert status_verdict(999)[0] == "blocked"  # type: ignore[index]
     assert status_verdict(200, challenge=True)[0] == "blocked"  # type: ignore[index]
-    assert status_verdict(503)[0] == "server_error"  # type: ignore[index]
+    assert status_verdict(503)[0] == "maintenance"  # type: ignore[index]
+    assert status_verdict(500)[0] == "server_error"  # type: ignore[index]
+    for status in (400, 405, 418, 451):
+        assert status_verdict(status) == ("client_error", f"HTTP {status}")
+    for status in (401, 403, 407):
+        assert status_verdict(status)[0] == "blocked"  # type: ignore[index]
+    assert "Akamai" in status_verdict(403, wall="Akamai")[1]  # type: ignore[index]
     assert retry_after_seconds(b"120") == 120.0
     assert retry_after_seconds("Mon, 02 Nov 2026 02:01:00 GMT", now=T0) == 60.0
     assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None

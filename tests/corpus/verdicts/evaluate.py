@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from shelfcheck.crawler.content.fingerprint import fingerprint
 from shelfcheck.crawler.content.judge import judge
 from shelfcheck.crawler.content.page import parse_page
-from shelfcheck.crawler.content.fingerprint import fingerprint
 from tests.corpus.verdicts.generate import LABELS, Case
 
 # The verdict each label's pages should get, as a class of the corpus.

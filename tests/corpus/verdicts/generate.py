@@ -168,8 +168,9 @@ def build() -> list[Case]:
                     f"<button type='submit'>{escape(button)}</button></form>")
             add("login_required", split, shell, f"https://{site}/members/{rng.choice(TOPICS)[1]}",
                 _doc(shell, site, heading, form), content_type=_ctype(shell))
-    logins = ["/login/index.php", "/user/login?destination=/node/12", "/idp/profile/SAML2/Redirect/SSO",
-              "/cas/login?service=https%3A%2F%2Fx", "/wp-login.php?redirect_to=%2Fcourses",
+    logins = ["/login/index.php", "/user/login?destination=/node/12",
+              "/idp/profile/SAML2/Redirect/SSO", "/cas/login?service=https%3A%2F%2Fx",
+              "/wp-login.php?redirect_to=%2Fcourses",
               "/account/login?returnUrl=%2Ftraining"]
     for i, path in enumerate(logins):
         shell, site = _platform(rng, _split(i)), rng.choice(SITES)
@@ -199,7 +200,8 @@ def build() -> list[Case]:
 
 
 OTHER_CONTENT = [
-    ("Spring Sale on Garden Furniture", ["Save on patio sets, umbrellas and loungers this week only.",
+    ("Spring Sale on Garden Furniture", [
+     "Save on patio sets, umbrellas and loungers this week only.",
      "Free delivery on orders over fifty dollars, and easy returns within thirty days.",
      "Sign up for our newsletter and get a coupon for your next order."]),
     ("Our Programs", ["Explore all programs offered by the association this year.",

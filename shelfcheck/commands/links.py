@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from shelfcheck.app import App
+from shelfcheck.catalog.baseline import AcceptError, accept_link
 from shelfcheck.catalog.linkstate import STATES
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
 from shelfcheck.catalog.queries import suggestion_for
@@ -117,12 +118,41 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
         sys.exit(EXIT_BROKEN)
 
 
-@click.command("links")
+@click.group("links", invoke_without_command=True)
 @click.option("--state", "states", multiple=True, type=click.Choice(STATES),
               help="Show only links in this state (repeatable).")
+@click.pass_context
+def links_cmd(ctx: click.Context, states: tuple[str, ...]) -> None:
+    """List the links of active resources with their state, resources and sections.
+
+    `shelfcheck links accept URL` takes a changed page as right (see `links accept --help`).
+    """
+    if ctx.invoked_subcommand is None:
+        _list_links(ctx.obj, states)
+
+
+@links_cmd.command("accept")
+@click.argument("urls", nargs=-1, required=True, metavar="URL...")
 @click.pass_obj
-def links_cmd(app: App, states: tuple[str, ...]) -> None:
-    """List the links of active resources with their state, resources and sections."""
+def accept_cmd(app: App, urls: tuple[str, ...]) -> None:
+    """Accept the page at URL as it is now: re-baseline its content and return it to ok.
+
+    Use it when a link reported as content_changed ("the page now shows something else")
+    is right after all, for instance after a redesign.
+    """
+    with app.session() as session:
+        try:
+            done = [accept_link(session, url) for url in urls]
+        except AcceptError as exc:
+            raise click.UsageError(str(exc)) from None
+    for item in done:
+        change = (f"{item.old_title!r} → {item.new_title!r}" if item.old_title != item.new_title
+                  else repr(item.new_title))
+        state = "; the link is ok again" if item.recovered else ""
+        click.echo(f"accepted {item.url}: baseline is now the page as it is ({change}){state}")
+
+
+def _list_links(app: App, states: tuple[str, ...]) -> None:
     with app.session() as session:
         used = select(Resource.link_id).where(Resource.state == "active",
                                               Resource.link_id.is_not(None))

@@ -48,7 +48,8 @@ def _table(title: str, scores: dict[str, Score]) -> None:
     print(f"  {'class':16} {'n':>4} {'P':>6} {'R':>6} {'F1':>6}")
     for label in LABELS:
         s = scores[label]
-        print(f"  {label:16} {s.tp + s.fn:>4} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f}")
+        p = f"{s.precision:6.3f}" if s.tp + s.fp else "     —"  # nothing called this class
+        print(f"  {label:16} {s.tp + s.fn:>4} {p} {s.recall:6.3f} {s.f1:6.3f}")
 
 
 def _peer_scores(cases: list[Case], guess: dict[str, str]) -> dict[str, Score]:

@@ -112,3 +112,14 @@ def test_fingerprints_round_trip_and_ignore_noise() -> None:
     why = drift(base, other)
     assert why is not None and "'Reference'" in why and "Garden furniture sale" in why
     assert drift(base, other, catalog_title="Garden furniture sale") is None
+
+
+def test_the_verdict_table_of_the_docs_is_the_registry() -> None:
+    from pathlib import Path
+
+    from shelfcheck.catalog.verdicts import VERDICTS
+
+    doc = (Path(__file__).parents[2] / "docs" / "verdicts.md").read_text(encoding="utf-8")
+    table = doc.split("<!-- verdict-table")[1].split("<!-- /verdict-table -->")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    assert rows == [f"| `{v.key}` | {v.kind} | {v.message} |" for v in VERDICTS.values()]

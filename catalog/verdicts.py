@@ -48,7 +48,7 @@ VERDICTS: dict[str, Verdict] = {
                 "The server rejected the request (a 4xx status other than 401, 403, 404, "
                 "407, 410 and 429)."),
         Verdict("blocked", "unverifiable",
-                "The site refused the check (401/403/407/999, a bot wall, robots.txt, "
+                "The site refused the check (401/403/999, a bot challenge, robots.txt, "
                 "or a private address)."),
         Verdict("login_required", "unverifiable",
                 "The page needs a sign-in (a login form, an SSO or EZproxy page); it could "

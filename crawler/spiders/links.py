@@ -487,12 +487,17 @@ class LinkSpider(scrapy.Spider):
             yield from self._settle(task, response)
 
     def _settle(self, task: Task, response: Response) -> Iterator[Any]:
-        """A 2xx answer: ok, or redirected when the first hops are permanent."""
+        """A 2xx answer: ok, or redirected when the first hops are permanent, or drifted.
+
+        A permanent move is reported as such even when the new page differs from the old one's
+        baseline: the maintainer is told to update the link and looks at the new page anyway.
+        """
         validators = None
         found = task.judgement.finding if task.judgement else None
-        if found is not None and found.verdict == "content_changed":
-            yield from self._done(task, found.verdict, status=response.status,
-                                  final_url=response.url, detail=found.detail)
+        drifted = found if found is not None and found.verdict == "content_changed" else None
+        if drifted is not None and not task.chain:
+            yield from self._done(task, drifted.verdict, status=response.status,
+                                  final_url=response.url, detail=drifted.detail)
             return
         if not task.chain:
             validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
@@ -515,6 +520,10 @@ class LinkSpider(scrapy.Spider):
                                       final_url=suggestion,
                                       detail=f"permanent redirect: {hops} → {response.url}")
                 return
+        if drifted is not None:
+            yield from self._done(task, drifted.verdict, status=response.status,
+                                  final_url=response.url, detail=drifted.detail)
+            return
         yield from self._done(task, "ok", status=response.status, final_url=response.url,
                               detail=f"temporary redirect: {hops} → {response.url}")
 

@@ -219,6 +219,16 @@ CASES: list[Case] = [
     Case(ISSUE, "§2 redirect to home", "301 to / is redirect_to_home, never a fix",
          "/i/courses/old-course", {"/i/courses/old-course": [redirect(301, "/")],
                                    "/": [OK]}, "redirect_to_home"),
+    *[Case(ISSUE, "§2 redirect to a sink", f"one of three links sent to one catch-all page ({n})",
+           f"/i/sink/{n}", {f"/i/sink/{n}": [redirect(301, "/i/all-courses")],
+                            "/i/all-courses": [OK]}, "redirect_to_home",
+           detail="other catalog links land too") for n in ("a", "b", "c")],
+    *[Case(ISSUE, "§2 no sink when the target is in the guide",
+           f"a link moved to a page the guide lists ({n})", f"/i/merged/{n}",
+           {f"/i/merged/{n}": [redirect(301, "/i/merged-page")], "/i/merged-page": [OK]},
+           "redirected") for n in ("a", "b", "c")],
+    Case(ISSUE, "§2 no sink when the target is in the guide", "the page the others moved to",
+         "/i/merged-page", {"/i/merged-page": [OK]}, "ok"),
     Case(ISSUE, "§2 parked domain", "a parking page is parked", "/i/parked",
          {"/i/parked": [Answer(200, HTML, b"<title>lssc-training.org</title><h1>lssc-training"
                                           b".org</h1><p>This domain may be for sale!</p><script"

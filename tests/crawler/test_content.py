@@ -123,3 +123,25 @@ def test_the_verdict_table_of_the_docs_is_the_registry() -> None:
     table = doc.split("<!-- verdict-table")[1].split("<!-- /verdict-table -->")[0]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert rows == [f"| `{v.key}` | {v.kind} | {v.message} |" for v in VERDICTS.values()]
+
+
+def test_spider_hooks_read_scrapy_responses() -> None:
+    from scrapy.http import HtmlResponse, Request, Response
+
+    from shelfcheck.crawler.content.hooks import read_response, wall_of
+
+    request = Request("https://x.org/old")
+    denied = Response("https://x.org/old", status=403, request=request,
+                      headers={"Server": "AkamaiGHost"}, body=b"Access Denied")
+    assert wall_of(denied) == "Akamai"
+    assert wall_of(Response("https://x.org/a", status=404, request=request,
+                            headers={"Server": "AkamaiGHost"})) is None
+    home = HtmlResponse("https://x.org/", status=200, request=request,
+                        body=b"<title>Welcome</title><p>Home of the library.</p>",
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+    judged = read_response("https://x.org/old", home, True, baseline=None, baseline_title=None,
+                           catalog_title=None)
+    assert judged.finding is not None and judged.finding.verdict == "redirect_to_home"
+    same = read_response("https://x.org/", home, False, baseline=judged.fingerprint.dump(),
+                         baseline_title=judged.fingerprint.title, catalog_title=None)
+    assert same.finding is None

@@ -1,6 +1,6 @@
 """Precision and recall of the verdicts of a 200 on the labelled corpus (tests/corpus/verdicts).
 
-Prints, per split (tune, holdout, all) and per class, precision / recall / F1 of shelfcheck's
+Prints, per split (tune, holdout, hard, all) and per class, precision / recall / F1 of shelfcheck's
 rules, and of two peers measured on the same cases in the same run:
 
 - "status only": what linkinator, lychee, muffet, htmltest and LinkChecker do with a 200 (they
@@ -48,6 +48,8 @@ def _table(title: str, scores: dict[str, Score]) -> None:
     print(f"  {'class':16} {'n':>4} {'P':>6} {'R':>6} {'F1':>6}")
     for label in LABELS:
         s = scores[label]
+        if not s.tp + s.fn + s.fp:
+            continue  # the class is absent from this split and nothing was called it
         p = f"{s.precision:6.3f}" if s.tp + s.fp else "     —"  # nothing called this class
         print(f"  {label:16} {s.tp + s.fn:>4} {p} {s.recall:6.3f} {s.f1:6.3f}")
 
@@ -76,7 +78,7 @@ def main() -> int:
     for case in cases:
         predict(case)
     per_page = (time.perf_counter() - start) / len(cases) * 1000
-    for split in ("tune", "holdout", "all"):
+    for split in ("tune", "holdout", "hard", "all"):
         part = [c for c in cases if split == "all" or c.split == split]
         scores, wrong, _counts = score(part)
         _table(f"shelfcheck, {split} ({len(part)} cases)", scores)

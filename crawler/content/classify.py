@@ -13,9 +13,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from shelfcheck.crawler.content.page import Page
 from shelfcheck.crawler.content.wording import (
+    AWAY_FOR_NOW,
     LOGIN,
     LOGIN_PATH,
     MAINTENANCE,
+    MAINTENANCE_NOUN,
     NOT_FOUND_HEADING,
     NOT_FOUND_TEXT,
     PARKED_TEXT,
@@ -26,6 +28,8 @@ from shelfcheck.crawler.content.wording import (
 STUB_MAX_DELAY = 5.0    # seconds of a meta refresh that still counts as immediate
 STUB_MAX_WORDS = 60     # words a redirect stub shows at most
 SHORT_PAGE = 250        # main-text words below which opening not-found wording may decide
+PARKED_MAX_WORDS = 300  # main-text words of a parking page at most
+PARKED_EMPTY = 40       # words below which a page with a parking service is nothing else
 STUB_PAGE = 80          # main-text words below which opening maintenance wording may decide
 OPENING = 700           # characters of main text read for opening wording
 
@@ -80,27 +84,33 @@ def parked_markers(page: Page) -> list[str]:
 
 
 def _parked(page: Page, url: str) -> Finding | None:
+    # Parking markers on a page that is nothing else: named after its domain, or nearly empty.
+    # A page about domains (or with "related searches") has a title and text of its own.
     markers = parked_markers(page)
-    if not markers:
+    if not markers or page.words >= PARKED_MAX_WORDS:
         return None
     service = markers[0].startswith("parking service")
-    phrases = len(markers) - int(service)
-    thin = page.words < 300
-    if (service and (phrases or thin)) or (phrases >= 2 and thin) or (
-            phrases >= 1 and page.words < 60 and _mentions_domain(page, url)):
+    if _mentions_domain(page, url) or (service and page.words < PARKED_EMPTY):
         return Finding("parked", "parked or for-sale domain: " + "; ".join(markers))
     return None
 
 
 def _mentions_domain(page: Page, url: str) -> bool:
+    """True when the title or first heading is the domain name itself, or names it for sale."""
     host = (urlsplit(url).hostname or "").removeprefix("www.")
-    return bool(host) and host in fold(page.title + " " + page.heading)
+    if not host:
+        return False
+    for text in (page.title, page.heading):
+        folded = fold(text).removeprefix("www.").strip(" !.")
+        if folded == host or (host in folded and PARKED_TEXT.search(folded)):
+            return True
+    return False
 
 
 def _maintenance_heading(page: Page, url: str) -> Finding | None:
+    away = page.words < STUB_PAGE and bool(AWAY_FOR_NOW.search(fold(page.main_text)))
     for where, text in (("title", page.title), ("heading", " | ".join(page.headings[:2]))):
-        found = MAINTENANCE.search(fold(text))
-        if found:
+        if MAINTENANCE.search(fold(text)) or (away and MAINTENANCE_NOUN.search(fold(text))):
             return Finding("maintenance", f"{where} says {text[:80]!r}")
     return None
 

@@ -36,7 +36,7 @@ class Page:
     headings: list[str]
     text: str          # every visible word of the body
     main_text: str     # the body without navigation, header, footer and banners
-    password_fields: int
+    password_fields: int  # in the main content, not in a sidebar or header login box
     refresh: tuple[float, str] | None
     script_targets: list[str]
     script_text: str
@@ -83,32 +83,44 @@ def parse_page(body: bytes, content_type: str | None = None) -> Page:
     script_text = "\n".join(scripts)
     targets = [a or b for a, b in _JS_REDIRECT.findall(script_text)]
     script_srcs = [str(s.get("src")) for s in soup.find_all("script") if s.get("src")]
-    password = len(soup.select("input[type=password]"))
     for tag in soup.find_all(_NOISE_TAGS):
         tag.decompose()
     links = [str(a.get("href")) for a in soup.find_all("a") if a.get("href")]
     body_tag = soup.body or soup
     headings = [t for t in (_text(h) for h in body_tag.find_all(("h1", "h2"))) if t][:4]
     text = _text(body_tag)
-    main = _main(body_tag)
+    main, password = _main(body_tag)
     return Page(title, headings, text, main, password, refresh, targets,
                 script_text + "\n" + "\n".join(script_srcs), links + script_srcs)
 
 
-def _main(body: Tag | BeautifulSoup) -> str:
-    """The main text: the main element when there is one, without chrome."""
+def _main(body: Tag | BeautifulSoup) -> tuple[str, int]:
+    """The main text (the main element when there is one, without chrome), and the password
+    fields of the main content."""
     chosen: Tag | BeautifulSoup = body
     for selector in _MAIN_SELECTORS:
         found = body.select_one(selector)
         if found is not None and len(_text(found).split()) >= 3:
             chosen = found
             break
+    password = sum(1 for field in chosen.select("input[type=password]")
+                   if not _in_chrome(field, chosen))
     for tag in list(chosen.find_all(True)):
         if tag.decomposed:
             continue
         if tag.name in _CHROME_TAGS or _is_chrome(tag):
             tag.decompose()
-    return _text(chosen)
+    return _text(chosen), password
+
+
+def _in_chrome(tag: Tag, root: Tag | BeautifulSoup) -> bool:
+    """True when `tag` sits in navigation, a header, footer or sidebar below `root`."""
+    for parent in tag.parents:
+        if parent is root or parent.name in ("body", "html", "[document]"):
+            return False
+        if parent.name in ("nav", "header", "footer", "aside") or _is_chrome(parent):
+            return True
+    return False
 
 
 def _is_chrome(tag: Tag) -> bool:

@@ -62,10 +62,10 @@ NOT_FOUND_TEXT = _any(
     r"\bde (opgevraagde|gevraagde) pagina[^.!]{0,60}\b(niet|bestaat)",
 )
 
+# A site saying it is down: decisive in a title or heading.
 MAINTENANCE = _any(
     r"\b(down|offline|closed|unavailable) for (scheduled |planned |routine |emergency )?"
     r"(maintenance|upgrades?|updates?|an upgrade|an update)\b",
-    r"\b(scheduled|planned|routine|emergency|system|site|server|essential) maintenance\b",
     r"\bunder maintenance\b", r"\bmaintenance mode\b", r"\bmaintenance in progress\b",
     r"\bbriefly unavailable for scheduled maintenance\b",
     r"\b(site|service|website|server|system) is (temporarily )?(unavailable|down|offline)\b",
@@ -73,9 +73,21 @@ MAINTENANCE = _any(
     r"\bservice unavailable\b", r"\bwe('ll| will) be back (soon|shortly|online)\b",
     r"\bback (online )?(soon|shortly)\b", r"\bwe are (currently )?performing\b",
     r"\bcurrently (undergoing|performing)\b", r"\bupgrade in progress\b",
-    r"\ben (cours de )?maintenance\b", r"\ben mantenimiento\b", r"\bwartungsarbeiten\b",
-    r"\bwartungsmodus\b", r"\bin manutenzione\b", r"\bem manuten[çc][ãa]o\b",
-    r"\bonderhoud\b", r"\bmantenimiento programado\b",
+    r"\ben (cours de )?maintenance\b", r"\ben mantenimiento\b", r"\bwartungsmodus\b",
+    r"\bin manutenzione\b", r"\bem manuten[çc][ãa]o\b", r"\bin onderhoud\b",
+)
+# Maintenance as a noun ("system maintenance", "Wartungsarbeiten"): also the title of a course
+# about it, so it decides only on a short page that also says the site is away for now.
+MAINTENANCE_NOUN = _any(
+    r"\b(scheduled|planned|routine|emergency|system|site|server|essential) maintenance\b",
+    r"\bwartungsarbeiten\b", r"\bonderhoud\b", r"\bmantenimiento programado\b",
+    r"\bmaintenance\b",
+)
+AWAY_FOR_NOW = _any(
+    r"\bback (soon|shortly|online|later)\b", r"\bcheck back\b", r"\bunavailable\b",
+    r"\boffline\b", r"\bpatience\b", r"\bshortly\b", r"\bresume\b", r"\binconvenience\b",
+    r"\btry again later\b", r"\bplus tard\b", r"\brevenir\b", r"\bvolveremos\b",
+    r"\bpronto\b", r"\bvorübergehend\b", r"\bnicht erreichbar\b", r"\bbinnenkort\b",
 )
 
 LOGIN = _any(

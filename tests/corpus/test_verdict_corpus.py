@@ -24,7 +24,7 @@ def test_the_corpus_is_big_varied_and_labelled() -> None:
     assert build() == CASES  # deterministic
 
 
-@pytest.mark.parametrize("split", ["all", "holdout"])
+@pytest.mark.parametrize("split", ["all", "holdout", "hard"])
 def test_targets(split: str) -> None:
     part = [c for c in CASES if split == "all" or c.split == split]
     scores, wrong, _counts = score(part)

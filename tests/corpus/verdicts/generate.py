@@ -2,7 +2,8 @@
 
 Deterministic (seeded). Each case keeps its platform and its split: ``tune`` cases use the tuning
 platforms and the even entries of each wording list; ``holdout`` cases use the held-out
-platforms and the odd entries, and were not looked at while the rules were tuned.
+platforms and the odd entries, and were not looked at while the rules were tuned; ``hard`` cases
+are working pages written after the rules, carrying a class's words where they must not decide.
 
 Run ``python -m tests.corpus.verdicts.generate DIR`` to write the pages out for reading.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 from tests.corpus.verdicts.platforms import HOLDOUT_PLATFORMS, SHELLS
 from tests.corpus.verdicts.texts import (
     BANNERS,
+    HARD_OK,
     LOGIN,
     MAINTENANCE,
     NOT_FOUND,
@@ -196,6 +198,12 @@ def build() -> list[Case]:
                     f"<body>{main.format(target=target)}</body></html>").encode()
             add("redirect_stub", split, "stub", f"https://{site}/training/old", body)
     _drift_pairs(rng, add)
+    # Hard negatives (their own split): written after the rules, to test them.
+    for i, (title, main, chrome) in enumerate(HARD_OK):
+        for shell in (sorted(SHELLS)[i % len(SHELLS)], sorted(SHELLS)[(i + 5) % len(SHELLS)]):
+            site = rng.choice(SITES)
+            add("ok", "hard", shell, f"https://{site}/training/hard-{i}",
+                _doc(shell, site, title, main, chrome), content_type=_ctype(shell))
     return cases
 
 

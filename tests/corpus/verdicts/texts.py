@@ -188,3 +188,16 @@ BANNERS = [
     '<div class="region region-highlighted"><p>Visitors this month: {count}</p></div>',
     '<section class="promo"><p>Giving Tuesday: your gift doubles until midnight.</p></section>',
 ]
+
+# Hard negatives, written after the rules (their own split, "hard"): working pages that carry a
+# class's words where they must not decide. (title, main HTML, chrome HTML)
+HARD_OK = [
+    ("Routine Maintenance of Library Buildings", "<p>Plan the routine maintenance of roofs, boilers and lifts with a yearly calendar.</p><p>The course shows how small libraries budget for repairs, hire contractors and keep records for insurers.</p><p>It ends with a checklist for the facilities manager.</p>", ""),
+    ("Integrated Library System Maintenance", "<p>Keep your ILS healthy: patches, backups, index rebuilds and the yearly upgrade.</p><p>Participants practise on a test server and write a maintenance plan for their consortium.</p>", ""),
+    ("Web Domains for Small Libraries", "<p>Choose a domain name, understand domain registration and renew your domain before it expires.</p><p>We compare registrars, explain DNS records and show what happens when a domain has expired and is parked by the registrar.</p><p>Examples come from public libraries that lost their old domain.</p>", ""),
+    ("LIS 404: Advanced Reference Sources", "<p>The fourth-year seminar on specialised reference sources: legal, medical and business information.</p><p>Students evaluate databases and write reviews for the guide.</p>", ""),
+    ("Course Catalog", "<p>Browse the courses of the spring term.</p><ul><li>Cataloging I</li><li>Reference II</li><li>Digital Preservation</li></ul><p>Search the catalog to find a course; if nothing was found, widen your search.</p>", '<aside class="block block_login"><h2>Log in</h2><form action="/login/index.php" method="post"><input type="text" name="username"><input type="password" name="password"><button>Log in</button></form></aside>'),
+    ("Staff Training Portal", "<p>Welcome to the staff training portal. New courses open every month; staff members sign in to track their certificates.</p><p>Guests can read every course description below.</p><ul><li>Storytime Fundamentals</li><li>Copyright for Library Staff</li></ul>", '<header class="site-header"><form class="login-form"><input type="text" name="u"><input type="password" name="p"><button>Sign in</button></form></header>'),
+    ("Searching the Discovery Layer", "<p>Related searches in the discovery layer suggest broader and narrower terms.</p><p>Sponsored links never appear in the library's results, unlike a web search engine.</p><p>This lesson compares both with exercises.</p>", ""),
+    ("Planning for Closures", "<p>When the building is temporarily closed, keep services running: curbside pickup, chat reference and e-resources.</p><p>The course covers communication, staffing and what to post on the website while the branch is down for renovation.</p>", ""),
+]

@@ -16,6 +16,7 @@ from shelfcheck.catalog.baseline import AcceptError, accept_link
 from shelfcheck.catalog.linkstate import STATES
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
 from shelfcheck.catalog.queries import suggestion_for
+from shelfcheck.catalog.verdicts import VERDICTS
 from shelfcheck.table import format_table
 
 EXIT_BROKEN = 1
@@ -177,6 +178,11 @@ def _list_links(app: App, states: tuple[str, ...]) -> None:
     click.echo(format_table(["state", "verdict", "url", "resources", "sections", "since",
                              "suggestion"], table, max_width=60))
     click.echo(f"\n{len(table)} links")
+    shown = sorted({row[1] for row in table if row[1] in VERDICTS and row[1] != "ok"})
+    if shown:
+        click.echo("\nVerdicts:")
+        for key in shown:
+            click.echo(f"  {key}: {VERDICTS[key].message}")
 
 
 COMMANDS = [check_links_cmd, links_cmd]

@@ -66,4 +66,4 @@ def test_new_verdicts_in_every_output(engine: Engine, tmp_path: Path, cli: Any,
     listed = cli("--database-url", db_url, "links")
     assert listed.exit_code == 0, listed.output
     for key in NEW:
-        assert key in listed.output, key
+        assert f"  {key}: {VERDICTS[key].message}" in listed.output, key

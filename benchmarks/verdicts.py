@@ -43,6 +43,29 @@ def _old_rule() -> types.ModuleType | None:
     return module
 
 
+def _big_page() -> bytes:
+    from tests.corpus.verdicts.platforms import SHELLS
+    from tests.corpus.verdicts.texts import TOPICS
+
+    items = "".join(
+        f"<div class='item'><h3>{title}</h3>" + "".join(f"<p>{s}</p>" for s in sentences)
+        + "<ul>" + "".join(f"<li><a href='/x/{i}'>link {i}</a></li>" for i in range(20))
+        + "</ul></div>" for title, _slug, sentences in TOPICS * 12)
+    return SHELLS["drupal9"]("site", "Big page", items, "").encode()[:262144]
+
+
+BIG_PAGE = _big_page()
+
+
+def _time_big() -> float:
+    from shelfcheck.crawler.content.judge import judge
+
+    start = time.perf_counter()
+    for _ in range(10):
+        judge("https://x.org/a", "https://x.org/a", BIG_PAGE)
+    return (time.perf_counter() - start) / 10 * 1000
+
+
 def _table(title: str, scores: dict[str, Score]) -> None:
     print(f"\n{title}")
     print(f"  {'class':16} {'n':>4} {'P':>6} {'R':>6} {'F1':>6}")
@@ -100,6 +123,8 @@ def main() -> int:
         print(f"\nshelfcheck before #12 ({BEFORE}), soft-404 by wording only, all: "
               f"P {s.precision:.3f} R {s.recall:.3f} F1 {s.f1:.3f}")
     print(f"\nparse + judge: {per_page:.2f} ms per page (mean over {len(cases)})")
+    print(f"parse + judge of one {len(BIG_PAGE) // 1024} KB page (body_prefix_size): "
+          f"{_time_big():.1f} ms (mean of 10)")
     return 0
 
 

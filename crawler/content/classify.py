@@ -77,7 +77,7 @@ def parked_markers(page: Page) -> list[str]:
                     if m} | {m.group(0).lower() for m in PARKING_HOSTS.finditer(page.script_text)})
     if hosts:
         markers.append("parking service " + ", ".join(hosts[:3]))
-    text = fold(" ".join([page.title, page.text]))
+    text = fold(" ".join([page.title, page.text[:20000]]))
     phrases = sorted({m.group(0) for m in PARKED_TEXT.finditer(text)})
     markers.extend(repr(p) for p in phrases[:4])
     return markers

@@ -18,6 +18,7 @@ from shelfcheck.crawler.content.page import Page
 from shelfcheck.crawler.content.wording import fold
 
 SKETCH = 64             # hashes kept per page
+MAX_CHARS = 50000       # of main text read: the page's own content starts well before
 DRIFT_BELOW = 0.30      # text overlap under which a page has drifted
 TITLE_ALIKE = 0.5       # title word overlap at or above which the title is the same
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -55,7 +56,7 @@ def _tokens(text: str) -> list[str]:
 
 def fingerprint(page: Page) -> Fingerprint:
     """The fingerprint of a page."""
-    words = _tokens(page.main_text or page.text)
+    words = _tokens((page.main_text or page.text)[:MAX_CHARS])
     if len(words) < 3:
         words = _tokens(page.title) + words
     hashes = {zlib.crc32(" ".join(words[i:i + 3]).encode())

@@ -26,10 +26,11 @@ NOT_FOUND_HEADING = _any(
     r"\b(page|document|file|item|resource|record|guide|course|article|content|url|post) "
     r"(was |is )?not found\b", r"^not found\b", r"\bnot found\W*$",
     r"\bnothing (was )?found\b", r"\b(does not|doesn't|no longer) exists?\b",
-    r"\b(cannot|can't|could not|couldn't) (be )?(find|found|locate)\b",
+    r"\b(cannot|can't|could not|couldn't) be (found|located)\b",
+    r"\b(we|i) (cannot|can't|could not|couldn't) (seem to )?(find|locate)\b",
     r"\bpage (is )?(unavailable|missing)\b", r"\bno document\b", r"\bpage gone\b",
     r"\boops\b.{0,40}\b(lost|missing|find|found|exist)", r"\bnot available anymore\b",
-    r"\bno longer available\b", r"\bwrong turn\b", r"\bdead link\b",
+    r"\bno longer available\b", r"\bwrong turn\b",
     # fr, es, pt, it, de, nl
     r"\bpage (introuvable|non trouv[ée]e|inexistante)\b", r"\bintrouvable\b",
     r"\bn'existe (pas|plus)\b", r"\bp[áa]gina no (encontrada|existe|disponible)\b",
@@ -126,7 +127,8 @@ PARKING_HOSTS = re.compile(
     r"parking\.[a-z]+\.(com|net)|/parking/|caf\.js|parking\.js|park\.js|ads\.js\?.*domain|"
     r"google\.com/adsense/domains|adsense/domains|syndicatedsearch\.goog)", re.I)
 
+# A sign-in page's path: a whole segment (or a file name's stem) such as /login, /cas, /idp.
 LOGIN_PATH = re.compile(
-    r"(^|[/._-])(login|log-in|logon|signin|sign-in|sign_in|sso|cas|auth|oauth2?|saml2?|idp|"
-    r"shibboleth|shibboleth\.sso|wayf|adfs|ezproxy|openathens|account/login|"
-    r"users?/login|session/new)([/._?=-]|$)", re.I)
+    r"(^|/)(login|log-in|logon|signin|sign-in|sign_in|sso|cas|auth|oauth2?|saml2?|idp|"
+    r"shibboleth(\.sso)?|wayf|adfs|ezproxy|openathens|wp-login|account/login|"
+    r"users?/(login|sign_in)|session/new)(/|\.[a-z]{2,5}\b|$)", re.I)

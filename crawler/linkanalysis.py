@@ -210,3 +210,14 @@ def looks_like(page: PageSignature, probe: PageSignature, threshold: float = 0.8
             and abs(page.length - probe.length) <= max(64, probe.length // 10):
         return "looks like the site's answer to a path that cannot exist (same empty page)"
     return None
+
+
+SITE_WIDE_MAX_SHINGLES = 120  # a maintenance page is thin; a home page has words of its own
+
+
+def site_wide_page(probe: PageSignature, home: PageSignature) -> bool:
+    """True when a host answers one thin page for its home page and for a path that cannot
+    exist (answered there, not redirected to the home page): the whole site shows one page."""
+    if probe.redirected and probe.final_url == home.final_url:
+        return False  # a missing page sent to the home page: the soft-404 of a sink
+    return len(probe.shingles) < SITE_WIDE_MAX_SHINGLES and looks_like(home, probe) is not None

@@ -41,6 +41,7 @@ from shelfcheck.crawler.linkanalysis import (
     looks_like,
     page_signature,
     retry_after_seconds,
+    site_wide_page,
     status_verdict,
 )
 from shelfcheck.crawler.linksource import LinkRow, LinkSource
@@ -59,13 +60,16 @@ FILE_SUFFIXES = (
     ".csv", ".txt", ".xml", ".json", ".odt", ".ods", ".odp", ".rtf",
 )
 WAIT_META = "shelfcheck_wait"
+PROBE_KINDS = ("probe", "home")
+SITE_WIDE = ("the site answers the same page for this link, its home page and a path that "
+             "cannot exist: a site-wide maintenance or outage page")
 
 
 @dataclass
 class Task:
     """One link (or the host probe, or the canary) being checked."""
 
-    kind: str  # link | probe | canary
+    kind: str  # link | probe | home (the host's home page, beside the probe) | canary
     url: str
     host: str
     link_id: int | None = None
@@ -106,15 +110,28 @@ class HostFeed:
 
 @dataclass
 class Probe:
-    """A host's answer to a random path that cannot exist (None while pending or failed)."""
+    """A host's answer to a random path that cannot exist, and its home page (None while
+    pending or failed)."""
 
-    done: bool = False
+    pending: int = 0
     signature: PageSignature | None = None
+    home: PageSignature | None = None
     parked: list[tuple[Task, Response, PageSignature]] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.pending <= 0
 
     @property
     def soft(self) -> bool:
         return self.signature is not None and 200 <= self.signature.status < 300
+
+    @property
+    def site_wide(self) -> bool:
+        """The host answers one thin page for its home page and for a path that cannot exist:
+        a site-wide maintenance or outage page, not a missing page."""
+        return self.signature is not None and self.home is not None \
+            and site_wide_page(self.signature, self.home)
 
 
 class LinkSpider(scrapy.Spider):
@@ -211,9 +228,7 @@ class LinkSpider(scrapy.Spider):
                 self.feeds[host] = feed
                 feed.ahead.append(first)
                 if self.soft404_probe:
-                    probe_request = self._probe_request(first)
-                    if probe_request is not None:
-                        out.append(probe_request)
+                    out.extend(self._probe_requests(first))
             for host, feed in list(self.feeds.items()):
                 while feed.outstanding < host_cap and self.outstanding < total_cap:
                     next_row = feed.next()
@@ -258,15 +273,20 @@ class LinkSpider(scrapy.Spider):
         path = urlsplit(url).path.lower()
         return "HEAD" if path.endswith(FILE_SUFFIXES) else "GET"
 
-    def _probe_request(self, row: LinkRow) -> Any:
+    def _probe_requests(self, row: LinkRow) -> list[scrapy.Request]:
+        """A random path that cannot exist, and the home page (to tell a site-wide page)."""
         scheme = urlsplit(row.url).scheme
-        url = f"{scheme}://{row.host}/shelfcheck-probe-{uuid.uuid4().hex[:16]}"
-        self.probes[row.host] = Probe()
-        try:
-            return self._request(Task("probe", url, row.host), url, "GET", priority=50)
-        except ValueError:
-            self.probes[row.host].done = True
-            return None
+        probe = self.probes[row.host] = Probe()
+        out = []
+        for kind, path in (("probe", f"/shelfcheck-probe-{uuid.uuid4().hex[:16]}"),
+                           ("home", "/")):
+            url = f"{scheme}://{row.host}{path}"
+            try:
+                out.append(self._request(Task(kind, url, row.host), url, "GET", priority=50))
+            except ValueError:
+                continue
+            probe.pending += 1
+        return out
 
     def _request(self, task: Task, url: str, method: str, *, wait: float = 0.0,
                  conditional: bool = False, priority: int = 0) -> scrapy.Request:
@@ -346,7 +366,7 @@ class LinkSpider(scrapy.Spider):
                              conditional=not task.chain, priority=request.priority)
 
     def _done(self, task: Task, verdict: str, **kwargs: Any) -> Iterator[Any]:
-        if task.kind == "probe":
+        if task.kind in PROBE_KINDS:
             yield from self._probe_done(task, None)
             return
         item = self._finish(task, verdict, **kwargs)
@@ -400,7 +420,7 @@ class LinkSpider(scrapy.Spider):
             yield from self._done(task, verdict, status=status, final_url=response.url,
                                   detail=detail)
             return
-        if task.kind == "probe":
+        if task.kind in PROBE_KINDS:
             yield from self._probe_done(task, response)
             return
         if status == 304:
@@ -480,7 +500,10 @@ class LinkSpider(scrapy.Spider):
                  probe: Probe) -> Iterator[Any]:
         assert probe.signature is not None
         why = looks_like(sig, probe.signature)
-        if why:
+        if why and probe.site_wide:
+            yield from self._done(task, "maintenance", status=response.status,
+                                  final_url=response.url, detail=SITE_WIDE)
+        elif why:
             yield from self._done(task, "soft_404", status=response.status,
                                   final_url=response.url, detail=why)
         else:
@@ -529,9 +552,14 @@ class LinkSpider(scrapy.Spider):
 
     def _probe_done(self, task: Task, response: Response | None) -> Iterator[Any]:
         probe = self.probes.setdefault(task.host, Probe())
-        probe.done = True
+        probe.pending -= 1
         if response is not None and 200 <= response.status < 300:
-            probe.signature = self._signature(response)
+            if task.kind == "home":
+                probe.home = self._signature(response)
+            else:
+                probe.signature = self._signature(response)
+        if not probe.done:
+            return
         parked, probe.parked = probe.parked, []
         for link_task, link_response, sig in parked:
             if probe.soft:

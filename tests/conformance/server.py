@@ -30,10 +30,12 @@ OK = Answer(200, {"Content-Type": "text/html; charset=utf-8"}, page("Course"))
 
 
 class ConformanceServer:
-    """Serves `routes` ({raw target: [Answer, ...]}) on 127.0.0.1; anything else is a 404."""
+    """Serves `routes` ({raw target: [Answer, ...]}) on 127.0.0.1; anything else is `default`
+    (a 404 unless given)."""
 
-    def __init__(self, routes: dict[str, list[Answer]]) -> None:
+    def __init__(self, routes: dict[str, list[Answer]], default: Answer | None = None) -> None:
         self.routes = routes
+        self.default = default
         self.hits: Counter[str] = Counter()
         self.seen: list[tuple[str, str]] = []
         self.lock = threading.Lock()
@@ -59,7 +61,8 @@ class ConformanceServer:
                 return Answer(404)
             script = self.routes.get(target)
             if script is None:
-                return Answer(404, {"Content-Type": "text/html"}, page("Not here", "Nope."))
+                return self.default or Answer(404, {"Content-Type": "text/html"},
+                                              page("Not here", "Nope."))
             n = self.hits[target]
             self.hits[target] += 1
             return script[min(n, len(script) - 1)]

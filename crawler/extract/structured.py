@@ -170,6 +170,32 @@ def _offers(node: dict[str, Any], currency: str, now: datetime) -> tuple[Fees | 
     return Fees(True, tiers, raw), "offers"
 
 
+_AVAILABILITY = {"SoldOut": "sold_out", "OutOfStock": "sold_out", "Discontinued": "closed"}
+
+
+def _identity(node: dict[str, Any], source: str, kind: str) -> list[Candidate]:
+    """The node's own id (`sku`, `productID`, `identifier`) and its offers' availability."""
+    out: list[Candidate] = []
+    for key, namespace in (("sku", "sku"), ("productID", "product"), ("identifier", "id")):
+        value = _first(node.get(key))
+        if isinstance(value, dict):
+            value = value.get("value") or value.get("@value")
+        text = clean(str(value)) if value not in (None, "") else ""
+        if text and not text.startswith(("http://", "https://")):
+            out.append(Candidate("platform_id", f"{namespace}:{text}", source, f"{kind} {key}",
+                                 text))
+            break
+    offers = node.get("offers")
+    for offer in (offers if isinstance(offers, list) else [offers]):
+        if isinstance(offer, dict):
+            availability = _text(offer.get("availability")).rsplit("/", 1)[-1]
+            if availability in _AVAILABILITY:
+                out.append(Candidate("status", _AVAILABILITY[availability], source,
+                                     f"{kind} offers availability", availability))
+                break
+    return out
+
+
 def node_candidates(node: dict[str, Any], source: str, *, tz: str, currency: str,
                     now: datetime) -> list[Candidate]:
     """The candidates one schema.org node gives."""
@@ -200,6 +226,7 @@ def node_candidates(node: dict[str, Any], source: str, *, tz: str, currency: str
     status = _text(node.get("eventStatus"))
     if status.endswith("EventCancelled"):
         out.append(Candidate("cancelled", True, source, f"{kind} eventStatus", status))
+    out.extend(_identity(node, source, kind))
     fees, how = _offers(timed if timed is not node and timed.get("offers") else node,
                         currency, now)
     if fees is not None:

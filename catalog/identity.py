@@ -23,7 +23,10 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
-from shelfcheck.catalog.models import Offering
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shelfcheck.catalog.models import Offering, Provider
 
 if TYPE_CHECKING:
     from shelfcheck.catalog.offerings import OfferingData
@@ -157,3 +160,16 @@ def match_records(records: Sequence[tuple[str, OfferingData]],
         if sum(1 for j, p in pairs if j == i or p is o) == 1:
             take(i, o, RUNGS[3])
     return matches
+
+
+def listed_urls(session: Session, slugs: Sequence[str]) -> dict[str, frozenset[str]]:
+    """The URLs of each provider's active offerings (what the walk checks for redirects)."""
+    rows = session.execute(
+        select(Provider.slug, Offering.url).join(Offering.provider)
+        .where(Provider.slug.in_(list(slugs)), Offering.state == "active",
+               Offering.url.is_not(None)))
+    out: dict[str, set[str]] = {}
+    for slug, url in rows:
+        if url:
+            out.setdefault(slug, set()).add(url)
+    return {slug: frozenset(urls) for slug, urls in out.items()}

@@ -10,8 +10,9 @@ The rungs, in order (docs/listings.md, "Identity"):
 3. **redirect**: the stored offering's URL now redirects to the record's URL.
 4. **similarity**: for what is left, a normalized title similarity of at least
    `TITLE_SIMILARITY`, the same start (or the same "unscheduled" / "self-paced"), the same fees,
-   and no distinguishing number or part word ("Part 1" / "Part 2", "Level II"). A pair is used
-   only when neither side has another candidate.
+   no distinguishing number or series word ("Part 1" / "Part 2", "Level II"), and no word
+   replaced by another ("… for Adults" / "… for Teens"; a respelling is not a replacement). A
+   pair is used only when neither side has another candidate.
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ RUNGS = ("platform id", "key", "redirect", "similar title")
 _ROMAN = re.compile(r"^(?:i{1,3}|iv|v|vi{1,3}|ix|x)$")
 _DISTINCT_WORDS = frozenset({
     "part", "level", "module", "unit", "session", "week", "day", "beginner", "beginners",
-    "intermediate", "advanced", "basic", "basics", "introductory", "introduction", "intro",
-    "one", "two", "three", "four", "five", "six", "first", "second", "third", "fourth",
-    "spring", "summer", "fall", "autumn", "winter",
+    "intermediate", "advanced", "basic", "basics", "one", "two", "three", "four", "five",
+    "six", "first", "second", "third", "fourth", "spring", "summer", "fall", "autumn", "winter",
 })
+_STOPWORDS = frozenset({"a", "an", "the", "of", "for", "and", "to", "in", "on", "with", "at",
+                        "by", "from", "your", "our"})
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -69,14 +71,31 @@ def title_similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, normalize_title(a), normalize_title(b), autojunk=False).ratio()
 
 
+def _near(a: str, b: str) -> bool:
+    """Two spellings of one word: a typo, a variant spelling, an abbreviation."""
+    if min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
+        return True
+    return SequenceMatcher(None, a, b).ratio() >= 0.75
+
+
 def distinguished(a: str, b: str) -> bool:
-    """True when the words two titles do not share include a number, a roman numeral or a
-    word that tells courses of a series apart ("Part 1" / "Part 2", "Basic" / "Advanced")."""
+    """True when two titles name different things: the words they do not share include a
+    number, a roman numeral or a word that tells courses of a series apart ("Part 1" /
+    "Part 2", "Basic" / "Advanced"), or a word was replaced by another word (not a respelling
+    of it): "Readers' Advisory for Adults" / "… for Teens"."""
     from shelfcheck.catalog.offerings import normalize_title
 
-    wa = set(_WORD.findall(normalize_title(a)))
-    wb = set(_WORD.findall(normalize_title(b)))
-    return any(w.isdigit() or _ROMAN.match(w) or w in _DISTINCT_WORDS for w in wa ^ wb)
+    old = set(_WORD.findall(normalize_title(a))) - _STOPWORDS
+    new = set(_WORD.findall(normalize_title(b))) - _STOPWORDS
+    only_old, only_new = old - new, new - old
+    if any(w.isdigit() or _ROMAN.match(w) or w in _DISTINCT_WORDS for w in only_old | only_new):
+        return True
+    for word in sorted(only_old):
+        twin = next((w for w in sorted(only_new) if _near(word, w)), None)
+        if twin is not None:
+            only_old.discard(word)
+            only_new.discard(twin)
+    return bool(only_old) and bool(only_new)
 
 
 def _fee_signature(known: bool, tiers: Sequence[tuple[str, Decimal]]) -> frozenset[

@@ -172,6 +172,16 @@ def offering_key(slug: str, record: OfferingData) -> str:
     return key
 
 
+def _free_key(key: str, taken: set[str], data: OfferingData) -> str:
+    """`key`, or when another offering holds it, the key with the platform id (or a number)."""
+    candidate, n = key, 1
+    while candidate in taken:
+        n += 1
+        suffix = f"#{data.platform_id}" if data.platform_id and n == 2 else f"#{n}"
+        candidate = key[: KEY_MAX - len(suffix)] + suffix
+    return candidate
+
+
 def _pid(data: OfferingData) -> str | None:
     return data.platform_id[:200] if data.platform_id else None
 
@@ -263,7 +273,7 @@ class _Applier:
             else:
                 tier.amount, tier.currency = fee.amount, fee.currency[:3]
                 tier.raw, tier.position = fee.raw, position
-                tier.regular_amount = fee.regular
+                tier.regular_amount, tier.tier = fee.regular, fee.tier[:200]
 
     def _reschedule(self, offering: Offering, data: OfferingData, *, quiet: bool) -> bool:
         """Take the new schedule; True (and an event unless `quiet`) when the dates moved."""
@@ -483,6 +493,7 @@ def apply_provider_crawl(
                 cancelled.add(id(offering))
             continue
         if offering is None:
+            key = _free_key(key, keys, data)  # its URL may still key another offering
             keys.add(key)
             applier.create(key, data, announce=not baseline)
         else:

@@ -39,9 +39,11 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                    "title": [{"css": ".woocommerce-loop-product__title, "
                                      ".wc-block-grid__product-title, .wp-block-post-title",
                               "from": "listing"}],
-                   "when": [{"css": ".woocommerce-product-details__short-description",
+                   "when": [{"css": ".woocommerce-product-details__short-description, "
+                                    ".wp-block-post-excerpt__excerpt",
                              "label": "Dates", "from": "detail", "optional": True},
-                            {"css": ".woocommerce-product-details__short-description",
+                            {"css": ".woocommerce-product-details__short-description, "
+                                    ".wp-block-post-excerpt__excerpt",
                              "label": "Date", "from": "detail", "optional": True}],
                    "fee": [{"css": ".summary .price, .wp-block-woocommerce-product-price",
                             "from": "detail"},
@@ -63,8 +65,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                                      ".tribe-events-list-event-title"}],
                    "when": [{"css": ".tribe-events-calendar-list__event-datetime, "
                                     ".tribe-event-schedule-details", "optional": True}],
-                   "fee": [{"css": ".tribe-events-c-small-cta__price, .tribe-events-cost",
-                            "optional": True}],
+                   "fee": [{"css": ".tribe-events-c-small-cta__price, .tribe-events-cost, "
+                                   ".tribe-events-event-cost", "optional": True}],
                    "description": [{"css": ".tribe-events-calendar-list__event-description, "
                                            ".tribe-events-list-event-description",
                                     "optional": True}],
@@ -124,6 +126,11 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                "paginate": "li.pager-next a, li.pager__item--next a, nav.pager a[rel=next]",
                "fields": {
                    "title": [{"css": ".views-field-title a, h2 a, h3 a"}],
+                   "start": [{"css": "time[datetime], .date-display-single[content], "
+                                     ".date-display-start[content]",
+                              "attr": "datetime", "optional": True},
+                             {"css": ".date-display-single[content], .date-display-start[content]",
+                              "attr": "content", "optional": True}],
                    "when": [{"css": ".views-field-field-date, .views-field-field-event-date, "
                                     ".date-display-single, .date-display-range, "
                                     ".field--name-field-event-date, .field--name-field-date",

@@ -66,7 +66,7 @@ STATUS_PATTERNS: tuple[tuple[OfferingStatus, re.Pattern[str]], ...] = tuple(
         (OfferingStatus.WAITLIST, r"\bwait(?:ing)?\s*-?\s*list\b"),
         (OfferingStatus.FULL,
          r"^(?:(?:registration|class|course|session|event|webinar|workshop|this\s+\w+)\s+)?"
-         r"(?:is\s+)?(?:now\s+)?(?:full|fully\s+booked|at\s+capacity)\b(?!\s+of)"
+         r"(?:is\s+)?(?:now\s+|currently\s+)?(?:full|fully\s+booked|at\s+capacity)\b(?!\s+of)"
          r"|\bno\s+(?:seats|spaces|places)\s+(?:left|available|remaining)\b"),
     )
 )

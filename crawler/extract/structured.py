@@ -2,7 +2,8 @@
 
 Read: Event (and its subtypes), Course with hasCourseInstance, CourseInstance, and Product with
 Offer. Only nodes that describe the item are used: their `url`/`@id` is the item's URL or the
-page's, or, on a detail page, the one such node carrying no URL. Nodes about other pages (related
+page's, or, on a detail page, the one such node carrying no URL, or the one node whose URL differs
+from the page's only in its query (display parameters such as LibCal's `?hs=a`). Nodes about other pages (related
 products, breadcrumbs) are ignored. An Offer whose `priceValidUntil` has passed is stale and
 ignored. hCalendar gives only start and end (its `summary` class often marks a description).
 """
@@ -119,6 +120,12 @@ def matching_nodes(nodes: list[dict[str, Any]], urls: list[str | None], *,
     unnamed = [n for n in nodes if not node_url(n)]
     if allow_unnamed and len(unnamed) == 1 and len(nodes) == 1:
         return unnamed
+    if allow_unnamed:
+        # a detail page's own node may drop display parameters of the link (LibCal's ?hs=a)
+        paths = {k.split("?", 1)[0] for k in keys}
+        same_path = [n for n in nodes if (_key(node_url(n)) or "?").split("?", 1)[0] in paths]
+        if len(same_path) == 1:
+            return same_path
     return []
 
 

@@ -96,7 +96,7 @@ def field_right(record: OfferingData | None, label: dict[str, Any], name: str) -
         return _start(record, str(label["start"]))
     if name == "fee":
         regular = label.get("regular")
-        regulars = {f.regular for f in record.fees}
+        regulars = {f.regular for f in record.fees} or {None}
         return _fee(record, label["fee"]) and regulars == {
             Decimal(regular) if regular else None}
     if name == "status":

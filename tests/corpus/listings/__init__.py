@@ -10,6 +10,7 @@ files (no HTTP); `score` compares the result with the labels, field by field.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -51,20 +52,28 @@ def sites() -> list[Site]:
     return out
 
 
-def crawl_site(site: Site) -> ProviderCrawl:
-    """The site's crawl through its recipe, over its page files."""
+def crawl_site(site: Site, *, known_urls: frozenset[str] = frozenset(),
+               edit: Callable[[str, str], str] | None = None) -> ProviderCrawl:
+    """The site's crawl through its recipe, over its page files; `site.redirects` answer as
+    redirects, `known_urls` are the stored offerings' URLs, `edit(url, text)` changes a page."""
     recipe = parse_recipe(site.name, site.recipe)
-    walk = ProviderWalk(site.name, recipe, tz=recipe.timezone or "UTC", now=NOW)
+    walk = ProviderWalk(site.name, recipe, tz=recipe.timezone or "UTC", now=NOW,
+                        known_urls=known_urls)
     queue = walk.start()
-    while queue:
+    while queue or not walk.probed_moved:
+        if not queue:
+            queue = walk.followups()
+            continue
         fetch = queue.pop(0)
-        name = site.pages.get(fetch.url)
+        final = site.redirects.get(fetch.url, fetch.url)
+        name = site.pages.get(final)
         if name is None:
             walk.on_failure(fetch, "HTTP 404", status=404)
             continue
         text = (site.folder / name).read_text(encoding="utf-8")
+        text = edit(final, text) if edit is not None else text
         kind = "text/calendar" if name.endswith(".ics") else "text/html"
-        queue.extend(walk.on_page(fetch, Page(fetch.url, text, kind)))
+        queue.extend(walk.on_page(fetch, Page(final, text, kind)))
     return walk.finish()
 
 

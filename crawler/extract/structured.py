@@ -4,8 +4,9 @@ Read: Event (and its subtypes), Course with hasCourseInstance, CourseInstance, a
 Offer. Only nodes that describe the item are used: their `url`/`@id` is the item's URL or the
 page's, or, on a detail page, the one such node carrying no URL, or the one node whose URL differs
 from the page's only in its query (display parameters such as LibCal's `?hs=a`). Nodes about
-other pages (related products, breadcrumbs) are ignored. An Offer whose `priceValidUntil` has passed is stale and
-ignored. hCalendar gives only start and end (its `summary` class often marks a description).
+other pages (related products, breadcrumbs) are ignored. An Offer whose `priceValidUntil` has
+passed is stale and ignored. hCalendar gives only start and end (its `summary` class often marks
+a description).
 """
 
 from __future__ import annotations

@@ -172,9 +172,14 @@ def match_records(records: Sequence[tuple[str, OfferingData]],
         free = [o for o in olds if id(o) not in used]
         if len(free) == 1:
             take(i, free[0], RUNGS[2])
-    left = [o for o in existing.values() if id(o) not in used and o.state == "active"]
+    buckets: dict[tuple[str, object], list[Offering]] = {}
+    for o in existing.values():
+        if id(o) not in used and o.state == "active":
+            when = o.start_at if o.schedule == "scheduled" else None
+            buckets.setdefault((o.schedule, when), []).append(o)
     pairs = [(i, o) for i, (_key, data) in enumerate(records) if i not in matches
-             for o in left if similar(o, data)]
+             for o in buckets.get((data.schedule, data.start if data.schedule == "scheduled"
+                                   else None), []) if similar(o, data)]
     for i, o in pairs:
         if sum(1 for j, p in pairs if j == i or p is o) == 1:
             take(i, o, RUNGS[3])

@@ -56,7 +56,8 @@ def test_a_regular_price_alone_is_just_the_price() -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("ALA members $155; non-members $190", [("ALA members", "155.00"), ("non-members", "190.00")]),
-    ("Non-members: $190, ALA members: $155", [("ALA members", "155.00"), ("Non-members", "190.00")]),
+    ("Non-members: $190, ALA members: $155",
+     [("ALA members", "155.00"), ("Non-members", "190.00")]),
     ("Members: free; Non-members: $50", [("Members", "0.00"), ("Non-members", "50.00")]),
     ("Free for ALA members, $45 for others", [("ALA members", "0.00"), ("others", "45.00")]),
     ("ALA members are free, non-members $50", [("ALA members", "0.00"), ("non-members", "50.00")]),

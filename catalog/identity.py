@@ -22,15 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelfcheck.catalog.listing import OfferingData, normalize_title
 from shelfcheck.catalog.models import Offering, Provider
-
-if TYPE_CHECKING:
-    from shelfcheck.catalog.offerings import OfferingData
 
 TITLE_SIMILARITY = 0.8
 """The least `difflib` ratio of two normalized titles for rung 4."""
@@ -66,8 +63,6 @@ def tier_key(label: str) -> str:
 
 def title_similarity(a: str, b: str) -> float:
     """The difflib ratio of two normalized titles (1.0: the same)."""
-    from shelfcheck.catalog.offerings import normalize_title
-
     return SequenceMatcher(None, normalize_title(a), normalize_title(b), autojunk=False).ratio()
 
 
@@ -83,8 +78,6 @@ def distinguished(a: str, b: str) -> bool:
     number, a roman numeral or a word that tells courses of a series apart ("Part 1" /
     "Part 2", "Basic" / "Advanced"), or a word was replaced by another word (not a respelling
     of it): "Readers' Advisory for Adults" / "… for Teens"."""
-    from shelfcheck.catalog.offerings import normalize_title
-
     old = set(_WORD.findall(normalize_title(a))) - _STOPWORDS
     new = set(_WORD.findall(normalize_title(b))) - _STOPWORDS
     only_old, only_new = old - new, new - old

@@ -24,11 +24,7 @@ Rules (see issue 4):
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -39,152 +35,27 @@ from sqlalchemy.orm import Session, selectinload
 
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.identity import match_records, tier_key, unique_platform_ids
+from shelfcheck.catalog.listing import (
+    KEY_MAX,
+    FeeData,
+    OfferingData,
+    PageFailure,
+    ProviderCrawl,
+    ProviderOutcome,
+    canonical,
+    clean,
+    free_key,
+    normalize_title,
+    offering_key,
+    platform_id,
+    same_text,
+)
 from shelfcheck.catalog.models import CrawlRun, FeeTier, Offering, OfferingStatus, Provider
-from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 
-KEY_MAX = 700
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"',
-                         "„": '"', "–": "-", "—": "-", "‐": "-", "‑": "-"})
-
-
-@dataclass(frozen=True)
-class FeeData:
-    """One extracted fee tier."""
-
-    tier: str
-    amount: Decimal
-    currency: str = "USD"
-    raw: str | None = None
-    regular: Decimal | None = None  # the price before a sale, kept as information
-
-
-@dataclass
-class OfferingData:
-    """One offering as extracted from a provider's pages."""
-
-    title: str
-    url: str | None
-    format: str | None = None
-    schedule: str = "unscheduled"  # scheduled | unscheduled | self-paced
-    start: datetime | None = None
-    end: datetime | None = None
-    timezone: str | None = None
-    start_raw: str | None = None
-    end_raw: str | None = None
-    fee_known: bool = False
-    fees: list[FeeData] = field(default_factory=list)
-    fee_raw: str | None = None
-    lssc: bool | None = None
-    description: str | None = None
-    cancelled: bool = False
-    platform_id: str | None = None  # "woocommerce:123", "sku:ABC", ...: see catalog.identity
-    status: str | None = None  # an OfferingStatus; None: the listing says nothing
-    sources: dict[str, str] = field(default_factory=dict)
-    # Fields whose selectors matched nothing: their old values are kept.
-    missing: set[str] = field(default_factory=set)
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PageFailure:
-    """A page of a provider that could not be fetched."""
-
-    url: str
-    reason: str
-
-
-@dataclass
-class ProviderCrawl:
-    """What one crawl of one provider found."""
-
-    slug: str
-    records: list[OfferingData] = field(default_factory=list)
-    pages: int = 0
-    not_modified: int = 0
-    listing_pages: int = 0
-    failures: list[PageFailure] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    complete: bool = True
-    listing_url: str | None = None
-    item_selector: str | None = None
-    # old canonical URL -> the canonical URL it redirects to now (identity rung "redirect")
-    redirects: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ProviderOutcome:
-    """What applying one provider's crawl did."""
-
-    slug: str
-    status: str  # ok | baseline | unreachable | drift | incomplete
-    items: int = 0
-    events: Counter[str] = field(default_factory=Counter)
-    detail: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form for run stats."""
-        return {"status": self.status, "items": self.items, "events": dict(self.events),
-                "detail": self.detail}
-
-
-def clean(text: str | None) -> str:
-    """Whitespace (``&nbsp;`` included) collapsed to one space, stripped."""
-    return _SPACES.sub(" ", text or "").strip()
-
-
-def same_text(a: str | None, b: str | None) -> bool:
-    """True when two texts differ only in whitespace, ``&nbsp;``, quote or dash style."""
-    def norm(s: str | None) -> str:
-        return unicodedata.normalize("NFKC", clean(s)).translate(_QUOTES)
-
-    return norm(a) == norm(b)
-
-
-def normalize_title(title: str) -> str:
-    """A title reduced for keys: normalized, case-folded, punctuation dropped."""
-    text = unicodedata.normalize("NFKC", clean(title)).translate(_QUOTES).casefold()
-    return clean(re.sub(r"[^\w\s'-]", " ", text))
-
-
-def _canonical(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        return normalize_url(url)
-    except InvalidURL:
-        return url
-
-
-def offering_key(slug: str, record: OfferingData) -> str:
-    """The stable key: the canonical URL, else provider + normalized title + start date."""
-    key: str | None = None
-    if record.url:
-        try:
-            key = normalize_url(record.url)
-        except InvalidURL:
-            key = None
-    if key is None:
-        when = record.start.date().isoformat() if record.start else record.schedule
-        key = f"{slug}|{normalize_title(record.title)}|{when}"
-    if len(key) > KEY_MAX:
-        key = key[: KEY_MAX - 41] + "#" + hashlib.sha1(key.encode()).hexdigest()
-    return key
-
-
-def _free_key(key: str, taken: set[str], data: OfferingData) -> str:
-    """`key`, or when another offering holds it, the key with the platform id (or a number)."""
-    candidate, n = key, 1
-    while candidate in taken:
-        n += 1
-        suffix = f"#{data.platform_id}" if data.platform_id and n == 2 else f"#{n}"
-        candidate = key[: KEY_MAX - len(suffix)] + suffix
-    return candidate
-
-
-def _pid(data: OfferingData) -> str | None:
-    return data.platform_id[:200] if data.platform_id else None
-
+__all__ = [
+    "KEY_MAX", "FeeData", "OfferingData", "PageFailure", "ProviderCrawl", "ProviderOutcome",
+    "apply_provider_crawl", "clean", "normalize_title", "offering_key", "same_text",
+]
 
 def _iso(value: datetime | None, tz: str | None) -> str | None:
     if value is None:
@@ -221,7 +92,7 @@ class _Applier:
         offering = Offering(provider_id=self.provider.id, key=key, first_seen_at=self.now,
                             last_seen_at=self.now, sequence=0, state="active", fees=[],
                             title=data.title, format=(data.format or None) and data.format[:40],
-                            lssc_approved=data.lssc, platform_id=_pid(data),
+                            lssc_approved=data.lssc, platform_id=platform_id(data),
                             status=data.status)
         self._fill(offering, data, keep_when=False)
         self._set_fees(offering, data)
@@ -243,7 +114,7 @@ class _Applier:
     @staticmethod
     def _fill(offering: Offering, data: OfferingData, *, keep_when: bool) -> None:
         """Copy the fields that never make an event; the schedule too unless `keep_when`."""
-        offering.url = _canonical(data.url)
+        offering.url = canonical(data.url)
         offering.description = data.description
         offering.warnings = data.warnings or None
         if not keep_when:
@@ -294,7 +165,7 @@ class _Applier:
     def _identity(self, offering: Offering, data: OfferingData, old_url: str | None, *,
                   quiet: bool) -> None:
         """A new title and/or URL: one `offering_updated` naming both edits."""
-        new_url = _canonical(data.url)
+        new_url = canonical(data.url)
         edits = []
         if "title" not in data.missing and data.title and not same_text(offering.title,
                                                                          data.title):
@@ -340,7 +211,7 @@ class _Applier:
         returning = offering.state != "active"
         offering.last_seen_at = self.now
         old_url = offering.url
-        offering.platform_id = _pid(data) or offering.platform_id
+        offering.platform_id = platform_id(data) or offering.platform_id
         bump = False
         if "when" in data.missing:
             self._fill(offering, data, keep_when=True)
@@ -493,7 +364,7 @@ def apply_provider_crawl(
                 cancelled.add(id(offering))
             continue
         if offering is None:
-            key = _free_key(key, keys, data)  # its URL may still key another offering
+            key = free_key(key, keys, data)  # its URL may still key another offering
             keys.add(key)
             applier.create(key, data, announce=not baseline)
         else:

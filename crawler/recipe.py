@@ -21,10 +21,8 @@ which the catalog loader maps to file:line) and the key tables of docs/listings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -39,12 +37,30 @@ from pydantic import (
 )
 
 from shelfcheck.crawler.extract.model import FIELDS, STRUCTURED_KINDS
+from shelfcheck.crawler.recipetypes import (
+    FORMATS,
+    PREFERABLE,
+    SCHEDULES,
+    SCOPES,
+    Css,
+    Regex,
+    Text,
+    Url,
+    check_at_least_one,
+    check_currency,
+    check_format_map,
+    check_hook,
+    check_kind,
+    check_one_of,
+    check_preference,
+    check_preset,
+    check_zone,
+    listify,
+)
 
-SCOPES = ("listing", "detail", "page")
-FORMATS = ("webinar", "course", "self-paced", "workshop", "event")
-SCHEDULES = ("self-paced", "unscheduled")
-PREFERENCES = ("structured", "selector")
-PREFERABLE = ("title", "when", "start", "end", "fee", "format", "description", "status")
+__all__ = ["FORMATS", "SCOPES", "FieldSpec", "Recipe", "RecipeError", "parse_recipe",
+           "validate_recipe"]
+
 
 
 class RecipeError(ValueError):
@@ -54,126 +70,6 @@ class RecipeError(ValueError):
         self.slug = slug
         self.problems = problems
         super().__init__("; ".join(f"recipe of '{slug}' {k}: {p}" for k, p in problems))
-
-
-def _css(selector: Any) -> str:
-    from cssselect import SelectorError
-    from parsel.csstranslator import HTMLTranslator
-
-    if not isinstance(selector, str) or not selector.strip():
-        raise ValueError("must be a non-empty CSS selector")
-    try:
-        HTMLTranslator().css_to_xpath(selector)
-    except SelectorError as exc:
-        raise ValueError(f"CSS selector {selector!r} does not parse: {exc}") from None
-    except Exception as exc:  # cssselect raises other errors on some inputs
-        raise ValueError(f"CSS selector {selector!r} does not parse: {exc}") from None
-    return selector
-
-
-def _regex(pattern: Any) -> str:
-    if not isinstance(pattern, str) or not pattern:
-        raise ValueError("must be a non-empty regular expression")
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"regular expression {pattern!r} does not compile: {exc}") from None
-    return pattern
-
-
-def _url(url: Any) -> str:
-    from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
-
-    if not isinstance(url, str):
-        raise ValueError("must be a URL")
-    try:
-        normalize_url(url)
-    except InvalidURL as exc:
-        raise ValueError(str(exc)) from None
-    return url
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be non-empty text")
-    return value
-
-
-def _one_of(allowed: tuple[str, ...], what: str = "must be one of") -> Any:
-    def check(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"{what} {', '.join(allowed)}")
-        return str(value)
-    return check
-
-
-def _preference(value: Any) -> str:
-    if value not in PREFERENCES:
-        raise ValueError("must be 'structured' or 'selector'")
-    return str(value)
-
-
-def _kind(value: Any) -> str:
-    if value not in STRUCTURED_KINDS:
-        raise ValueError(f"unknown kind {value!r} (allowed: {', '.join(STRUCTURED_KINDS)})")
-    return str(value)
-
-
-def _zone(value: Any) -> str:
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}") from None
-    return str(value)
-
-
-def _hook(value: Any) -> str:
-    from shelfcheck.crawler.extract.hooks import HOOKS
-
-    if value not in HOOKS:
-        known = ", ".join(sorted(HOOKS)) or "none are registered"
-        raise ValueError(f"unknown hook {value!r} ({known})")
-    return str(value)
-
-
-def _preset(value: Any) -> str:
-    from shelfcheck.crawler.presets import PRESETS
-
-    if value not in PRESETS:
-        raise ValueError(f"unknown preset {value!r} (known: {', '.join(sorted(PRESETS))})")
-    return str(value)
-
-
-def _currency(value: Any) -> str:
-    if not (isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value)):
-        raise ValueError("must be an ISO 4217 code such as USD")
-    return value
-
-
-def _at_least_one(value: int) -> int:
-    if value < 1:
-        raise ValueError("must be a whole number of at least 1")
-    return value
-
-
-def _listify(value: Any) -> Any:
-    return [value] if isinstance(value, str | Mapping) else value
-
-
-def _format_map(value: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise ValueError("must map page text to a format")
-    bad = [v for v in value.values() if v not in FORMATS]
-    if bad:
-        raise ValueError(f"unknown format {bad[0]!r} (allowed: {', '.join(FORMATS)})")
-    return tuple(value.items())
-
-
-Css = Annotated[str, BeforeValidator(_css)]
-Regex = Annotated[str, BeforeValidator(_regex)]
-Url = Annotated[str, BeforeValidator(_url)]
-Text = Annotated[str, BeforeValidator(_text)]
 
 
 class FieldSpec(BaseModel):
@@ -195,11 +91,11 @@ class FieldSpec(BaseModel):
                              "`amount`)")
     tier: Css | None = Field(None, description="fee tables: CSS of a row's audience cell")
     amount: Css | None = Field(None, description="fee tables: CSS of a row's amount cell")
-    map: Annotated[tuple[tuple[str, str], ...], BeforeValidator(_format_map)] = Field(
+    map: Annotated[tuple[tuple[str, str], ...], BeforeValidator(check_format_map)] = Field(
         (), description="for `format`: page text → format (`{Webinar: webinar, \"Online "
         "Course\": course}`, substring, case-insensitive)")
     const: Any = Field(None, description="a constant value")
-    scope: Annotated[str, AfterValidator(_one_of(SCOPES))] | None = Field(
+    scope: Annotated[str, AfterValidator(check_one_of(SCOPES))] | None = Field(
         None, alias="from", description="`listing` (the item), `page` (the whole listing page), "
         "or `detail` (needs `follow`); default: `detail` when following, else `listing`")
     optional: StrictBool = Field(False, description="`true`: no warning when nothing matches")
@@ -245,7 +141,9 @@ class FieldSpec(BaseModel):
         return f"{origin}{' '.join(parts) or 'text'} on the {where}"
 
 
-FieldName = Annotated[str, AfterValidator(_one_of(FIELDS, "unknown field (allowed:"))]
+FieldName = Annotated[str, AfterValidator(check_one_of(FIELDS, "unknown field (allowed:"))]
+Preferable = Annotated[str, AfterValidator(check_one_of(PREFERABLE, "unknown field (allowed:"))]
+Specs = Annotated[tuple[FieldSpec, ...], BeforeValidator(listify)]
 
 
 class Recipe(BaseModel):
@@ -253,10 +151,10 @@ class Recipe(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    preset: Annotated[str, BeforeValidator(_preset)] | None = Field(
+    preset: Annotated[str, BeforeValidator(check_preset)] | None = Field(
         None, description="a platform preset (below): its keys are the defaults, the recipe's "
         "own keys override them")
-    listing: Annotated[tuple[Url, ...], BeforeValidator(_listify)] = Field(
+    listing: Annotated[tuple[Url, ...], BeforeValidator(listify)] = Field(
         description="the listing URL, or a list of them (required)")
     item: Css = Field(description="CSS selector of one offering on a listing page (required "
                       "unless a preset gives it)")
@@ -265,35 +163,34 @@ class Recipe(BaseModel):
                       "offering's canonical URL")
     paginate: Css | None = Field(None, description="CSS selector of the next-page link(s); "
                                  "followed to the end, at most `max_pages` listing pages")
-    max_pages: Annotated[StrictInt, AfterValidator(_at_least_one)] = Field(
+    max_pages: Annotated[StrictInt, AfterValidator(check_at_least_one)] = Field(
         25, description="listing pages read at most (a warning says when it stops early)")
     follow: StrictBool = Field(False, description="`true`: fetch each item's link (its detail "
                                "page) and read fields there")
-    feeds: Annotated[tuple[Url, ...], BeforeValidator(_listify)] = Field(
+    feeds: Annotated[tuple[Url, ...], BeforeValidator(listify)] = Field(
         (), description="iCalendar feeds (CiviCRM's `civicrm/event/ical?reset=1&list=1`); their "
         "events add data to the items whose URL they name")
-    structured: tuple[Annotated[str, BeforeValidator(_kind)], ...] = Field(
+    structured: tuple[Annotated[str, BeforeValidator(check_kind)], ...] = Field(
         STRUCTURED_KINDS, description="structured-data kinds to read, in order")
-    timezone: Annotated[str, BeforeValidator(_zone)] | None = Field(
+    timezone: Annotated[str, BeforeValidator(check_zone)] | None = Field(
         None, description="IANA zone of dates that name none (default: the `timezone` setting)")
-    date_order: Annotated[str, AfterValidator(_one_of(("MDY", "DMY", "YMD")))] = Field(
+    date_order: Annotated[str, AfterValidator(check_one_of(("MDY", "DMY", "YMD")))] = Field(
         "MDY", description="`MDY`, `DMY` or `YMD` for numeric dates")
-    currency: Annotated[str, BeforeValidator(_currency)] = Field(
+    currency: Annotated[str, BeforeValidator(check_currency)] = Field(
         "USD", description="ISO code of a bare `$`")
-    format: Annotated[str, AfterValidator(_one_of(FORMATS))] | None = Field(
+    format: Annotated[str, AfterValidator(check_one_of(FORMATS))] | None = Field(
         None, description="the format of offerings no field classifies: " + ", ".join(
             f"`{f}`" for f in FORMATS))
-    schedule: Annotated[str, AfterValidator(_one_of(SCHEDULES))] | None = Field(
+    schedule: Annotated[str, AfterValidator(check_one_of(SCHEDULES))] | None = Field(
         None, description="`self-paced` (or `unscheduled`) for providers whose offerings have "
         "no dates")
-    prefer: dict[Annotated[str, AfterValidator(_one_of(PREFERABLE, "unknown field (allowed:"))],
-                 Annotated[str, AfterValidator(_preference)]] = Field(
+    prefer: dict[Preferable, Annotated[str, AfterValidator(check_preference)]] = Field(
         default_factory=dict, description="per field, `structured` or `selector`: flips the "
         "precedence when a site's structured data is known to be wrong")
-    hook: Annotated[str, BeforeValidator(_hook)] | None = Field(
+    hook: Annotated[str, BeforeValidator(check_hook)] | None = Field(
         None, description="a registered Python hook (`crawler/extract/hooks.py`) for what "
         "cannot be declared")
-    fields: dict[FieldName, Annotated[tuple[FieldSpec, ...], BeforeValidator(_listify)]] = Field(
+    fields: dict[FieldName, Specs] = Field(
         description="where each field sits (below); `title` is required")
 
     def scope_of(self, spec: FieldSpec) -> str:
@@ -364,7 +261,7 @@ def _with_preset(recipe: Mapping[str, Any]) -> dict[str, Any]:
     base = PRESETS[name].recipe
     merged: dict[str, Any] = {**base, **recipe}
     fields: dict[str, Any] = {
-        field: [_marked(spec, f"preset {name}") for spec in _listify(specs)]
+        field: [_marked(spec, f"preset {name}") for spec in listify(specs)]
         for field, specs in base.get("fields", {}).items()}
     fields.update(recipe.get("fields") or {})
     merged["fields"] = fields
@@ -380,7 +277,7 @@ def _build(slug: str, recipe: Any) -> tuple[Recipe | None, list[tuple[str, str]]
     if not isinstance(recipe, Mapping):
         return None, [("", "a recipe must be a mapping")]
     data = _with_preset(recipe)
-    specs = {f: [s for s in _listify(v) if isinstance(s, Mapping) and "origin" in s]
+    specs = {f: [s for s in listify(v) if isinstance(s, Mapping) and "origin" in s]
              for f, v in (data.get("fields") or {}).items()} if isinstance(
         data.get("fields"), Mapping) else {}
     try:

@@ -5,25 +5,58 @@
 A preset is a partial recipe. The recipe's own keys override the preset's; under `fields:`, a
 field the recipe declares replaces the preset's specs of that field. Every preset reads the
 platform's structured data and feeds first (the default `structured:` order), then these
-selectors; its field specs are tagged "preset NAME" in `recipes test`. Platform ids and
+selectors. A preset that knows its platform's iCalendar feed (CiviCRM, The Events Calendar,
+LibCal) fetches it when the recipe names no `feeds:`; such a feed is optional: when it fails or
+is not iCalendar, the crawl goes on without it and nothing is reported; its field specs are tagged "preset NAME" in `recipes test`. Platform ids and
 registration status need no selectors: `crawler/extract/platform.py` knows each platform's ids.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _FEE_WORDS = r"(?i)\bcost\b|\bfees?\b|\bprice\b|\bfree\b|\$|\bUSD\b|\bmembers?\b"
 
 
+def _query(url: str, drop: tuple[str, ...] = (), add: tuple[tuple[str, str], ...] = ()) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in drop]
+    return urlunsplit(parts._replace(query=urlencode(query + list(add))))
+
+
+def civicrm_feed(listing: str) -> list[str]:
+    """CiviCRM's iCalendar feed of public events: the HTML listing without `html=1`."""
+    if "civicrm/event/ical" in listing:
+        return [_query(listing, drop=("html",))]
+    parts = urlsplit(listing)
+    return [f"{parts.scheme}://{parts.netloc}/civicrm/event/ical?reset=1&list=1"]
+
+
+def events_calendar_feed(listing: str) -> list[str]:
+    """The Events Calendar's iCalendar export of a list view (`?ical=1`)."""
+    return [_query(listing, drop=("ical",), add=(("ical", "1"),))]
+
+
+def libcal_feed(listing: str) -> list[str]:
+    """LibCal's iCalendar subscription of the listing's calendar (`cid`)."""
+    parts = urlsplit(listing)
+    cid = dict(parse_qsl(parts.query)).get("cid")
+    if not cid or not cid.isdigit():
+        return []
+    return [f"{parts.scheme}://{parts.netloc}/ical_subscribe.php?src=p&cid={cid}"]
+
+
 @dataclass(frozen=True)
 class Preset:
-    """One platform's partial recipe."""
+    """One platform's partial recipe, and the platform's feeds for a listing URL."""
 
     name: str
     platform: str  # what it covers, for the docs
     recipe: dict[str, Any]
+    feeds: Callable[[str], list[str]] | None = None
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
@@ -71,7 +104,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                                            ".tribe-events-list-event-description",
                                     "optional": True}],
                },
-           }),
+           }, events_calendar_feed),
     Preset("civicrm", "CiviCRM's event listing (`civicrm/event/ical?reset=1&list=1&html=1`) and "
            "event info pages (fee table, date block); add its iCalendar feed under `feeds:`", {
                "item": "#crm-container table.selector tr.crm-event, "
@@ -90,7 +123,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                    "description": [{"css": ".event_description-section", "from": "detail",
                                     "optional": True}],
                },
-           }),
+           }, civicrm_feed),
     Preset("moodle", "Moodle 3 and 4 front pages (`#frontpage-available-course-list`, "
            "`#frontpage-course-list`): course boxes and their summaries", {
                "item": "#frontpage-available-course-list .coursebox, "
@@ -118,7 +151,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                    "description": [{"css": ".s-lc-c-evt-des, .s-lc-event-desc",
                                     "from": "listing", "optional": True}],
                },
-           }),
+           }, libcal_feed),
     Preset("drupal-views", "a Drupal 7–10 views list (`.view-content .views-row`) with the usual "
            "field classes; Drupal's pager", {
                "item": ".view-content .views-row, .view-content > ul > li",

@@ -192,6 +192,7 @@ class Recipe(BaseModel):
         "cannot be declared")
     fields: dict[FieldName, Specs] = Field(
         description="where each field sits (below); `title` is required")
+    preset_feeds: tuple[str, ...] = Field((), exclude=True, description="")  # optional feeds
 
     def scope_of(self, spec: FieldSpec) -> str:
         """The scope a field spec reads: its `from`, else the detail page when following."""
@@ -276,6 +277,8 @@ def _marked(spec: Any, origin: str) -> Any:
 def _build(slug: str, recipe: Any) -> tuple[Recipe | None, list[tuple[str, str]]]:
     if not isinstance(recipe, Mapping):
         return None, [("", "a recipe must be a mapping")]
+    if "preset_feeds" in recipe:
+        return None, [("preset_feeds", "unknown key (the feeds a preset derives; use 'feeds')")]
     data = _with_preset(recipe)
     specs = {f: [s for s in listify(v) if isinstance(s, Mapping) and "origin" in s]
              for f, v in (data.get("fields") or {}).items()} if isinstance(
@@ -288,12 +291,19 @@ def _build(slug: str, recipe: Any) -> tuple[Recipe | None, list[tuple[str, str]]
             loc = tuple(error["loc"])
             top = Recipe if len(loc) < 2 or loc[0] != "fields" else FieldSpec
             allowed = ", ".join(sorted(f.alias or n for n, f in top.model_fields.items()
-                                       if n != "origin"))
+                                       if not f.exclude))
             problems.append((_path(loc, recipe if loc and loc[0] in recipe else data),
                              _message(error, allowed)))
         return None, problems
     if specs:
         built = _with_origins(built, specs)
+    if built.preset and not built.feeds:
+        from shelfcheck.crawler.presets import PRESETS
+
+        derive = PRESETS[built.preset].feeds
+        if derive is not None:
+            feeds = tuple(u for u in derive(built.listing[0]) if u not in built.listing)
+            built = built.model_copy(update={"preset_feeds": feeds})
     problems = _cross_checks(built, data)
     return (None if problems else built), problems
 

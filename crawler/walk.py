@@ -46,7 +46,7 @@ class Fetch:
     """A page to fetch: a listing page, an item's detail page or a feed."""
 
     url: str
-    kind: str  # listing | detail | feed | probe (a listing page, else a detail page) | moved
+    kind: str  # listing | detail | feed | preset-feed (optional) | probe | moved
     item: ItemRef | None = None
 
 
@@ -97,6 +97,7 @@ class ProviderWalk:
             fetches = [self._new(url, "listing") for url in self.recipe.listing]
         self.listing_fetches = sum(f is not None for f in fetches)
         fetches += [self._new(url, "feed") for url in self.recipe.feeds]
+        fetches += [self._new(url, "preset-feed") for url in self.recipe.preset_feeds]
         return [f for f in fetches if f is not None]
 
     def _context(self, listing: Page, item: Selector, link: str | None,
@@ -113,11 +114,14 @@ class ProviderWalk:
         if fetch.kind == "moved":
             self._on_moved(fetch, page)
             return []
-        if fetch.kind == "feed":
+        if fetch.kind in ("feed", "preset-feed"):
             try:
                 self.feed_events.extend(parse_feed(page.text, tz=self.tz))
             except ValueError as exc:
-                self.crawl.warnings.append(f"feed {fetch.url}: {exc}")
+                if fetch.kind == "feed":
+                    self.crawl.warnings.append(f"feed {fetch.url}: {exc}")
+                else:  # a feed the preset guessed: its absence is no news
+                    log.debug("optional feed %s: %s", fetch.url, exc)
             return []
         if fetch.kind == "detail":
             assert fetch.item is not None
@@ -193,9 +197,11 @@ class ProviderWalk:
         A detail page that is gone (404, 410) or not a text page leaves its item to the listing's
         fields, with a warning: the item is still listed, so it is neither removed nor a reason
         to call the provider unreachable. Any other failure makes the crawl incomplete, except
-        for an old URL fetched to see where it moved: that it fails says nothing of the listing.
+        for an old URL fetched to see where it moved and a feed a preset guessed: that they fail
+        says nothing of the listing.
         """
-        if fetch.kind == "moved":
+        if fetch.kind in ("moved", "preset-feed"):
+            log.debug("%s %s: %s", fetch.kind, fetch.url, reason)
             return
         if fetch.kind == "detail" and fetch.item is not None and (
                 status in (404, 410) or reason.startswith("not a text page")):

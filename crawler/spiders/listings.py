@@ -89,7 +89,8 @@ class ListingSpider(scrapy.Spider):
             errback=self.page_failed,
             dont_filter=True,
             meta={META_PROVIDER: run.walk.slug, "fetch": fetch},
-            priority={"listing": 20, "feed": 10, "detail": 0, "moved": -10}.get(fetch.kind, 0),
+            priority={"listing": 20, "feed": 10, "preset-feed": 10, "detail": 0,
+                      "moved": -10}.get(fetch.kind, 0),
         )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:

@@ -50,6 +50,13 @@ def test_every_fee_tier_label_is_an_audience() -> None:
         assert not any(word in label.casefold().split() for label in labels), (word, labels)
 
 
+def test_a_preset_reads_its_platforms_feed_and_a_missing_one_is_no_news() -> None:
+    legacy = _crawl("events-calendar/v4-legacy")
+    assert {r.sources["start"] for r in legacy.records} == {"ical (VEVENT DTSTART)"}
+    coastal = _crawl("civicrm/wordpress-5x")  # its guessed feed answers 404
+    assert coastal.failures == [] and coastal.warnings == []
+
+
 def test_the_corpus_exercises_every_status_and_a_sale() -> None:
     labels = [o for s in SITES.values() for o in s.offerings]
     assert {o.get("status") for o in labels} >= {None, "full", "waitlist", "sold_out",

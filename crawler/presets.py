@@ -7,8 +7,9 @@ field the recipe declares replaces the preset's specs of that field. Every prese
 platform's structured data and feeds first (the default `structured:` order), then these
 selectors. A preset that knows its platform's iCalendar feed (CiviCRM, The Events Calendar,
 LibCal) fetches it when the recipe names no `feeds:`; such a feed is optional: when it fails or
-is not iCalendar, the crawl goes on without it and nothing is reported; its field specs are tagged "preset NAME" in `recipes test`. Platform ids and
-registration status need no selectors: `crawler/extract/platform.py` knows each platform's ids.
+is not iCalendar, the crawl goes on without it and nothing is reported. Its field specs are
+tagged "preset NAME" in `recipes test`. Platform ids and registration status need no selectors:
+`crawler/extract/platform.py` knows each platform's ids.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class Shop(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body.encode())
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         Shop.requests.append(self.path)
         if self.path == "/robots.txt":
             return self._send(200, "User-agent: *\nAllow: /\n")

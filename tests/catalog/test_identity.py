@@ -223,3 +223,10 @@ def test_an_offering_moved_to_another_listing_page(db: Engine) -> None:
                    course("Metadata Basics", "courses/metadata", pid="wp:9"))
     assert shown(events) == [("offering_updated", "url", f"{SHOP}/webinars/metadata/",
                               f"{SHOP}/courses/metadata/")]
+
+
+def test_a_cancelled_offering_still_listed_is_reported_once(db: Engine) -> None:
+    apply(db, course("RDA Essentials", "rda"))
+    cancelled = course("RDA Essentials", "rda", status="cancelled", cancelled=True)
+    assert [e.kind for e in apply(db, cancelled)] == ["offering_removed"]
+    assert apply(db, cancelled) == []

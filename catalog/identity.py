@@ -91,6 +91,14 @@ def distinguished(a: str, b: str) -> bool:
     return bool(only_old) and bool(only_new)
 
 
+def conflicting(a: str | None, b: str | None) -> bool:
+    """Two platform ids of the same kind that differ (`wp:1` / `wp:2`); ids of different kinds
+    (`sku:X` from structured data, `wp:N` from markup when a detail page failed) say nothing."""
+    if not a or not b or a == b:
+        return False
+    return a.split(":", 1)[0] == b.split(":", 1)[0]
+
+
 def _fee_signature(known: bool, tiers: Sequence[tuple[str, Decimal]]) -> frozenset[
         tuple[str, Decimal]] | None:
     return frozenset((tier_key(label), amount) for label, amount in tiers) if known else None
@@ -104,7 +112,7 @@ def _same_when(offering: Offering, data: OfferingData) -> bool:
 
 def similar(offering: Offering, data: OfferingData) -> bool:
     """Rung 4: similar titles, the same start (or schedule) and the same fees."""
-    if offering.platform_id and data.platform_id and offering.platform_id != data.platform_id:
+    if conflicting(offering.platform_id, data.platform_id):
         return False
     if not _same_when(offering, data):
         return False
@@ -152,7 +160,7 @@ def match_records(records: Sequence[tuple[str, OfferingData]],
         if i in matches or o is None or id(o) in used:
             continue
         pid = data.platform_id if data.platform_id in unique else None
-        if pid and o.platform_id and o.platform_id != pid:
+        if conflicting(o.platform_id, pid):
             continue
         take(i, o, RUNGS[1])
     redirected_to: dict[str, list[str]] = {}

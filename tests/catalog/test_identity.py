@@ -230,3 +230,10 @@ def test_a_cancelled_offering_still_listed_is_reported_once(db: Engine) -> None:
     cancelled = course("RDA Essentials", "rda", status="cancelled", cancelled=True)
     assert [e.kind for e in apply(db, cancelled)] == ["offering_removed"]
     assert apply(db, cancelled) == []
+
+
+def test_an_id_of_another_kind_is_no_conflict(db: Engine) -> None:
+    """The detail page failed: the id comes from the listing markup (wp:) instead of the
+    product's JSON-LD (sku:); the URL still holds the offering."""
+    apply(db, course("Metadata Basics", "metadata", pid="sku:RLA-9"))
+    assert apply(db, course("Metadata Basics", "metadata", pid="wp:9")) == []

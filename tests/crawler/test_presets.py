@@ -56,3 +56,17 @@ def test_sources_name_the_preset_and_the_structured_data() -> None:
     assert first.sources["fee"] == "json-ld (Product offers)"
     assert first.sources["platform_id"] == "json-ld (Product sku)"
     assert sold_out.sources["status"] == "json-ld (Product offers availability)"
+
+
+def test_a_preset_derives_its_platforms_feed_unless_the_recipe_names_one() -> None:
+    civi = "https://ex.org/civicrm/event/ical?reset=1&list=1&html=1"
+    assert parse_recipe("ex", {"preset": "civicrm", "listing": civi}).preset_feeds == (
+        "https://ex.org/civicrm/event/ical?reset=1&list=1",)
+    named = parse_recipe("ex", {"preset": "civicrm", "listing": civi,
+                                "feeds": ["https://ex.org/feed.ics"]})
+    assert named.preset_feeds == () and named.feeds == ("https://ex.org/feed.ics",)
+    assert parse_recipe("ex", {"preset": "moodle", "listing": "https://ex.org/"}
+                        ).preset_feeds == ()
+    problems = dict(validate_recipe("ex", {"preset": "civicrm", "listing": civi,
+                                           "preset_feeds": ["https://ex.org/x"]}))
+    assert "unknown key" in problems["preset_feeds"]

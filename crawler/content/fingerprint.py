@@ -77,9 +77,20 @@ def text_overlap(a: Fingerprint, b: Fingerprint) -> float:
     return len(sa & sb) / min(len(sa), len(sb))
 
 
+_TITLE_PARTS = re.compile(r"\s*\|\s*|\s+[\u2013\u2014\u00b7:»-]+\s+|:\s+")
+
+
 def title_overlap(a: str, b: str) -> float:
-    """Share of the shorter title's words that the other title has."""
-    wa, wb = set(_tokens(a)), set(_tokens(b))
+    """How alike two titles are: the share of the shorter one's words the other has, after the
+    parts both share (the site's name: "Course | Site") are set aside."""
+    parts_a = [p for p in (fold(x) for x in _TITLE_PARTS.split(a)) if p]
+    parts_b = [p for p in (fold(x) for x in _TITLE_PARTS.split(b)) if p]
+    common = set(parts_a) & set(parts_b)
+    rest_a = [p for p in parts_a if p not in common]
+    rest_b = [p for p in parts_b if p not in common]
+    if common and (not rest_a or not rest_b):
+        return 1.0  # one title is the other with a part more
+    wa, wb = set(_tokens(" ".join(rest_a))), set(_tokens(" ".join(rest_b)))
     if not wa or not wb:
         return 1.0 if wa == wb else 0.0
     return len(wa & wb) / min(len(wa), len(wb))
@@ -90,8 +101,9 @@ def drift(baseline: Fingerprint, now: Fingerprint, catalog_title: str | None = N
     overlap = text_overlap(baseline, now)
     if overlap >= DRIFT_BELOW:
         return None
-    same_title = title_overlap(baseline.title, now.title) >= TITLE_ALIKE
-    if same_title and overlap >= DRIFT_BELOW / 2:
+    # Title and text must both have changed: a listing page keeps its title while every
+    # item on it turns over, and that is the page working.
+    if title_overlap(baseline.title, now.title) >= TITLE_ALIKE:
         return None
     if catalog_title and title_overlap(catalog_title, now.title) >= 0.8 \
             and len(_tokens(catalog_title)) >= 2:

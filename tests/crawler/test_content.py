@@ -147,3 +147,17 @@ def test_spider_hooks_read_scrapy_responses() -> None:
     same = read_response("https://x.org/", home, False, baseline=judged.fingerprint.dump(),
                          baseline_title=judged.fingerprint.title, catalog_title=None)
     assert same.finding is None
+
+
+def test_a_listing_that_turns_over_keeps_its_title_and_is_no_drift() -> None:
+    def listing(items: list[str]) -> Fingerprint:
+        body = "".join(f"<li><h3>{t}</h3><p>A live session on {t.lower()} for staff, with "
+                       f"questions from participants and a recording.</p></li>" for t in items)
+        return fingerprint(parse_page(
+            f"<title>Upcoming Webinars | WebJunction</title><main><ul>{body}</ul></main>"
+            .encode()))
+
+    before = listing(["Storytime basics", "Copyright at the desk", "Weeding with CREW"])
+    after = listing(["Grant writing", "Serving teens", "Budget season", "ILS upgrades"])
+    assert text_overlap(before, after) < 0.3
+    assert drift(before, after) is None

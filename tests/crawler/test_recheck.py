@@ -6,15 +6,23 @@ Real check-links runs against the loopback world; what was requested comes from 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import Link, LinkCheck
-from tests.crawler.test_linkcheck import check_links, last_run, sync, world  # noqa: F401
+from tests.crawler.test_linkcheck import check_links, last_run, sync
 from tests.mockserver import MockServer
+
+
+@pytest.fixture
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockServer]:
+    with MockServer(tmp_path_factory.mktemp("world")) as server:
+        yield server
 
 
 def requested(world: MockServer, mark: int) -> set[str]:

@@ -167,3 +167,58 @@ def test_sharded_run_matches_one_process_and_keeps_hosts_whole(
     assert max(peak.values()) <= 2, peak
     assert set(robots.values()) == {1}, robots  # each host owned by one worker
     assert set(probes.values()) == {1}, probes
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path_factory: pytest.TempPathFactory,
+                                                  tmp_path: Path) -> None:
+    """A SIGKILLed check-links leaves no worker behind: each sees its control pipe close."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path_factory.mktemp("slow")
+    with MockServer(folder, "--bench-hosts", str(HOSTS), "--latency", "0.5") as server:
+        db_url = f"sqlite:///{tmp_path / 'kill.db'}"
+        load_links(db_url, heavy_tailed_links(server, 2 * MIN_LINKS_PER_WORKER + 100))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
+        env.update(SHELFCHECK_DATABASE_URL=db_url, SHELFCHECK_ALLOW_PRIVATE_ADDRESSES="true",
+                   SHELFCHECK_LINK_WORKERS="2")
+        proc = subprocess.Popen([sys.executable, "-m", "shelfcheck", "check-links"],
+                                cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while len(server.requests()) < 2 * HOSTS and time.monotonic() < deadline:
+                time.sleep(0.2)
+            workers = _children(proc.pid)
+            assert len(workers) >= 2, workers  # the resource tracker may be a child too
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            deadline = time.monotonic() + 15
+            while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not [w for w in workers if _alive(w)]
+        finally:
+            if proc.poll() is None:
+                proc.kill()

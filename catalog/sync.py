@@ -112,12 +112,12 @@ def _sync_resources(session: Session, spec: CatalogSpec, sections: dict[str, Sec
     statement per section: no ORM object per resource or link (100,000 of them took 1 GB)."""
     table = Resource.__table__
     names = {section.id: name for name, section in sections.items()}
-    existing = {(row.section_id, row.title): row for row in session.execute(
-        select(Resource.id, Resource.section_id, Resource.title, Resource.url,
+    columns = (Resource.id, Resource.section_id, Resource.title, Resource.url,
                Resource.provider_id, Resource.description, Resource.position, Resource.state,
-               Resource.link_id, Resource.updated_at))}
+               Resource.link_id, Resource.updated_at)
     links = LinkIds(session)
-    seen: set[int] = set()
+    listed: set[int] = set()
+    retire: list[Any] = []
     update_stmt = (
         update(table).where(table.c.id == bindparam("b_id"))  # type: ignore[arg-type]
         .values(url=bindparam("b_url"), provider_id=bindparam("b_provider"),
@@ -127,13 +127,18 @@ def _sync_resources(session: Session, spec: CatalogSpec, sections: dict[str, Sec
     )
     for sspec in spec.sections:
         section_id = sections[sspec.name].id
+        if section_id in listed:  # a checked file cannot do this; a hand-made spec can
+            raise ValueError(f"{spec.source}: section {sspec.name!r} is listed twice")
+        listed.add(section_id)
+        existing = {row.title: row for row in session.execute(
+            select(*columns).where(Resource.section_id == section_id))}
         link_ids = links.ids([r.url for r in sspec.resources if r.url])
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for position, rspec in enumerate(sspec.resources):
             provider_id = providers[rspec.provider].id if rspec.provider else None
             link_id = link_ids[rspec.url] if rspec.url else None
-            old = existing.get((section_id, rspec.title))
+            old = existing.pop(rspec.title, None)
             label = f"{sspec.name} / {rspec.title}"
             if old is None:
                 inserts.append({
@@ -143,7 +148,6 @@ def _sync_resources(session: Session, spec: CatalogSpec, sections: dict[str, Sec
                     "updated_at": now})
                 result.added.append(label)
                 continue
-            seen.add(old.id)
             changes = [
                 name
                 for name, was, new in (
@@ -172,10 +176,20 @@ def _sync_resources(session: Session, spec: CatalogSpec, sections: dict[str, Sec
             session.execute(insert(table), inserts)  # type: ignore[arg-type]
         if updates:
             session.execute(update_stmt, updates)
-    retire = [row for key, row in existing.items()
-              if row.id not in seen and row.state == "active"]
-    for start in range(0, len(retire), 1000):
-        chunk = retire[start:start + 1000]
+        retire.extend(row for row in existing.values() if row.state == "active")
+        if len(retire) >= 1000:
+            _retire(session, retire, names, now, result)
+            retire = []
+    retire.extend(session.execute(select(*columns).where(Resource.section_id.not_in(listed),
+                                                         Resource.state == "active")))
+    _retire(session, retire, names, now, result)
+
+
+def _retire(session: Session, rows: list[Any], names: dict[int, str], now: datetime,
+            result: SyncResult) -> None:
+    table = Resource.__table__
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start:start + 1000]
         session.execute(update(table).where(table.c.id.in_([r.id for r in chunk]))  # type: ignore[arg-type]
                         .values(state="retired", retired_at=now, updated_at=now))
         result.retired.extend(f"{names.get(r.section_id, '?')} / {r.title}" for r in chunk)

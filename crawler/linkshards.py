@@ -123,19 +123,22 @@ def run_sharded(settings: Settings, jobs: Sequence[ShardJob],
             control_read.close()
             result_write.close()
             workers.append(_Worker(job, process, control_write, result_read))
-        _collect(workers, progress)
+        stopped = _collect(workers, progress)
     finally:
         _stop(workers, settings.stop_timeout)
     crawls = [w.crawl if w.crawl is not None else {
-        "error": f"link worker {w.job.index} ended without a result "
-                 f"(exit code {w.process.exitcode})", "finish_reason": "worker_failed"}
+        "error": None if w in stopped else f"link worker {w.job.index} ended without a "
+                 f"result (exit code {w.process.exitcode})",
+        "finish_reason": "stopped" if w in stopped else "worker_failed"}
         for w in workers]
     merged = merge_crawls(crawls)
     merged["workers"] = len(workers)
     return merged
 
 
-def _collect(workers: list[_Worker], progress: Progress | None) -> None:
+def _collect(workers: list[_Worker], progress: Progress | None) -> list[_Worker]:
+    """Read the workers' messages until all are done or one failed; returns the workers
+    still running then (they are stopped: the run has failed)."""
     pending = {w.results: w for w in workers}
     while pending:
         for conn in wait(list(pending)):
@@ -147,7 +150,7 @@ def _collect(workers: list[_Worker], progress: Progress | None) -> None:
                 worker.process.join()
                 log.error("link worker %s ended without a result (exit code %s)",
                           worker.job.index, worker.process.exitcode)
-                return  # the run has failed: stop the others
+                return list(pending.values())  # the run has failed: stop the others
             if kind == "progress":
                 worker.progress = tuple(payload)
                 if progress is not None:
@@ -159,7 +162,8 @@ def _collect(workers: list[_Worker], progress: Progress | None) -> None:
             worker.crawl = payload[0]
             del pending[conn]  # type: ignore[arg-type]
             if worker.crawl and worker.crawl.get("error"):
-                return
+                return list(pending.values())
+    return []
 
 
 def _stop(workers: list[_Worker], timeout: float) -> None:

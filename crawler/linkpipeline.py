@@ -57,26 +57,10 @@ class LinkCheckPipeline:
     def close_spider(self) -> None:
         try:
             self.flush()
-            self.mark_sinks()
         finally:
             if self.engine is not None:
                 self.engine.dispose()
                 self.engine = None
-
-    def mark_sinks(self) -> None:
-        """After the last check is stored: links redirected to one catch-all page."""
-        if self.error is not None or self.engine is None or not self.stored:
-            return
-        from shelfcheck.crawler.content.sinks import mark_sinks
-
-        try:
-            with self.engine.begin() as conn:
-                marked = mark_sinks(conn, self.run_id)
-        except Exception as exc:
-            log.warning("finding redirect sinks failed: %s", short_error(exc))
-            return
-        if marked and self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.set_value("shelfcheck/redirect_sinks", marked)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if self.error is not None:

@@ -3,7 +3,8 @@
 Removed pages are often sent to one catch-all page (a course list, a "we moved" page). When at
 least `SINK_LINKS` different catalog links of one run redirect to the same URL, and that URL is not
 itself a catalog link, their checks become `redirect_to_home`: the target is never offered as the
-fix. Run once at the end of a link check, after every check is stored.
+fix. Run once at the end of a link check, after every shard's checks are stored
+(`crawler.linkcheck`).
 """
 
 from __future__ import annotations

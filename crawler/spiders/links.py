@@ -121,6 +121,7 @@ class Probe:
     pending or failed)."""
 
     pending: int = 0
+    scheme: str = "https"
     signature: PageSignature | None = None
     home: PageSignature | None = None
     parked: list[tuple[Task, Response, PageSignature]] = field(default_factory=list)
@@ -283,19 +284,22 @@ class LinkSpider(scrapy.Spider):
         return "HEAD" if path.endswith(FILE_SUFFIXES) else "GET"
 
     def _probe_requests(self, row: LinkRow) -> list[scrapy.Request]:
-        """A random path that cannot exist, and the home page (to tell a site-wide page)."""
-        scheme = urlsplit(row.url).scheme
+        """A random path that cannot exist (and, once it answers 2xx, the home page)."""
         probe = self.probes[row.host] = Probe()
-        out = []
-        for kind, path in (("probe", f"/shelfcheck-probe-{uuid.uuid4().hex[:16]}"),
-                           ("home", "/")):
-            url = f"{scheme}://{row.host}{path}"
-            try:
-                out.append(self._request(Task(kind, url, row.host), url, "GET", priority=50))
-            except ValueError:
-                continue
-            probe.pending += 1
-        return out
+        probe.scheme = urlsplit(row.url).scheme
+        request = self._host_request(probe, "probe", row.host,
+                                     f"/shelfcheck-probe-{uuid.uuid4().hex[:16]}")
+        return [request] if request is not None else []
+
+    def _host_request(self, probe: Probe, kind: str, host: str,
+                      path: str) -> scrapy.Request | None:
+        url = f"{probe.scheme}://{host}{path}"
+        try:
+            request = self._request(Task(kind, url, host), url, "GET", priority=50)
+        except ValueError:
+            return None
+        probe.pending += 1
+        return request
 
     def _request(self, task: Task, url: str, method: str, *, wait: float = 0.0,
                  conditional: bool = False, priority: int = 0) -> scrapy.Request:
@@ -567,6 +571,10 @@ class LinkSpider(scrapy.Spider):
                 probe.home = self._signature(response)
             else:
                 probe.signature = self._signature(response)
+                # A host that answers 2xx for a missing page: is it one page everywhere?
+                home = self._host_request(probe, "home", task.host, "/")
+                if home is not None:
+                    yield home
         if not probe.done:
             return
         parked, probe.parked = probe.parked, []

@@ -10,6 +10,7 @@ from shelfcheck.app import App
 from shelfcheck.catalog.catalogfile import RecipeValidator, load_catalog
 from shelfcheck.catalog.queries import resource_rows
 from shelfcheck.catalog.sync import sync_catalog
+from shelfcheck.commands.catalogfix import fix_cmd
 from shelfcheck.errors import UsageError
 from shelfcheck.table import format_table
 
@@ -91,5 +92,7 @@ def import_guide_cmd(source: str, out: str | None) -> None:
     else:
         click.echo(text, nl=False)
 
+
+catalog_group.add_command(fix_cmd)
 
 COMMANDS = [catalog_group]

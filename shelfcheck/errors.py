@@ -24,9 +24,9 @@ class CatalogFileError(UsageError):
 
 
 class DatabaseUnavailable(ShelfcheckError):
-    """The database cannot be reached."""
+    """The database cannot be reached or opened: a failure, not bad input (exit 4)."""
 
-    exit_code = 2
+    exit_code = 4
 
 
 class DatabaseBusy(ShelfcheckError):

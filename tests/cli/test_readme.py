@@ -288,6 +288,14 @@ def test_help_tour(cli: Any, tmp_path: Path) -> None:
             command = command.commands[name]
         if not isinstance(command, click.Group):
             assert f"| `{' '.join(path)}" in documented, f"the README's Commands lack {path}"
+            row = next(line for line in documented.splitlines()
+                       if line.startswith(f"| `{' '.join(path)}"))
+            usage = row.split("` |", 1)[0]
+            for param in command.params:
+                if isinstance(param, click.Option) and not param.hidden:
+                    flag = max(param.opts, key=len)  # the long form
+                    assert flag in usage, f"the README's row of {path} lacks {flag}"
+                    assert flag in result.output  # and --help explains it
 
 
 # --- the configuration keys --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource
+from shelfcheck.text import plural
 
 FAILING = frozenset({
     "not_found", "gone", "server_error", "timeout", "dns_error", "connection_error",
@@ -129,7 +130,7 @@ def assess_outage(
     if hosts and failing / hosts >= threshold:
         return OutageAssessment(
             True, hosts, failing,
-            f"{failing} of {hosts} hosts failed with DNS or connection errors "
+            f"{failing} of {plural(hosts, 'host')} failed with DNS or connection errors "
             f"(threshold {threshold:.0%}); this looks like a local network failure",
         )
     return OutageAssessment(False, hosts, failing)

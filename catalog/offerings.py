@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, selectinload
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.models import CrawlRun, FeeTier, Offering, Provider
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.text import plural
 
 KEY_MAX = 700
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
@@ -371,7 +372,8 @@ def _unhealthy(applier: _Applier, crawl: ProviderCrawl, drift_ratio: float,
         where = f"item '{crawl.item_selector}'" if crawl.item_selector else "the recipe"
         hints = "; ".join(crawl.warnings[:3])
         outcome.detail = (
-            f"{count} offerings found, the last good crawl had {last if last else 'none'}: "
+            f"{plural(count, 'offering')} found, the last good crawl had "
+            f"{last if last else 'none'}: "
             f"check the recipe of '{provider.slug}' ({where})" + (f"; {hints}" if hints else "")
             + "; nothing was removed")
         applier.event("extractor_drift", None, url=crawl.listing_url, title=provider.name,

@@ -12,6 +12,7 @@ from shelfcheck.catalog.catalogfile import CatalogSpec
 from shelfcheck.catalog.linkmove import LinkMover
 from shelfcheck.catalog.links import LinkCache
 from shelfcheck.catalog.models import Meta, Provider, Resource, Section, utcnow
+from shelfcheck.text import plural
 
 CATALOG_HASH_KEY = "catalog_sha256"
 
@@ -39,7 +40,7 @@ class SyncResult:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.retired)} retired, "
             f"{len(self.restored)} restored, {self.unchanged} unchanged, "
-            f"{len(self.providers_changed)} providers changed"
+            f"{plural(len(self.providers_changed), 'provider')} changed"
         )
 
 

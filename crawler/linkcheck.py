@@ -25,6 +25,7 @@ from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.config import Settings
 from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.errors import UsageError, short_error
+from shelfcheck.text import plural
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, int], None]
@@ -230,7 +231,7 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
     unchecked = crawl["total"] - stored
     detail = None
     if unchecked > 0:
-        detail = (f"{unchecked} links were not checked "
+        detail = (f"{plural(unchecked, 'link was', 'links were')} not checked "
                   f"({crawl['finish_reason'] or 'the crawl stopped early'})")
         stats["unchecked"] = unchecked
     with transaction(engine) as session:  # the states move together with the run's outcome
@@ -243,7 +244,7 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
         ) or 0
         stats["broken"] = int(broken)
         finish_run(session, run_id, "ok", stats, detail=detail)
-    summary = f"checked {stored} links: " + ", ".join(
+    summary = f"checked {plural(stored, 'link')}: " + ", ".join(
         f"{n} {v}" for v, n in sorted(verdicts.items(), key=lambda kv: -kv[1])
     ) if stored else "no links to check"
     if detail:

@@ -27,6 +27,7 @@ from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.crawler.spiders.listings import ListingJobs, ListingSpider, ProviderRun
 from shelfcheck.crawler.walk import ProviderWalk
 from shelfcheck.errors import UsageError, short_error
+from shelfcheck.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
     walks = [ProviderWalk(slug, recipe, tz=recipe.timezone or settings.timezone, now=now)
              for slug, recipe in recipes.items()]
     if progress:
-        progress(f"crawling {len(walks)} providers: {', '.join(recipes)}")
+        progress(f"crawling {plural(len(walks), 'provider')}: {', '.join(recipes)}")
     try:
         jobs = crawl_walks(settings, walks,
                            on_done=(lambda run: progress(_progress_line(run))) if progress
@@ -225,8 +226,9 @@ def _stats(crawls: dict[str, ProviderCrawl], outcomes: dict[str, ProviderOutcome
 
 def _summary(outcomes: dict[str, ProviderOutcome], stats: dict[str, Any]) -> str:
     statuses = Counter(o.status for o in outcomes.values())
-    parts = [f"{len(outcomes)} providers ({', '.join(f'{n} {s}' for s, n in statuses.items())})",
-             f"{stats['offerings']} offerings", f"{stats['pages']} pages"]
+    counts = ", ".join(f"{n} {s}" for s, n in statuses.items())
+    parts = [f"{plural(len(outcomes), 'provider')} ({counts})",
+             plural(stats["offerings"], "offering"), plural(stats["pages"], "page")]
     if stats["events"]:
         parts.append(", ".join(f"{n} {k}" for k, n in sorted(stats["events"].items())))
     else:

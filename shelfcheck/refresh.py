@@ -23,6 +23,7 @@ from shelfcheck.catalog.runs import StepResult, abort_running, finish_run, start
 from shelfcheck.catalog.sync import last_synced_hash, sync_catalog
 from shelfcheck.childproc import ChildSpec, failed_step, run_in_child
 from shelfcheck.config import Settings
+from shelfcheck.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +222,8 @@ def report_step(settings: Settings) -> StepResult:
                  "email_error": written.email_error}
         outcome = "failed" if written.email_error else "ok"
         folders = sorted({str(p.parent) for p in written.paths})
-        summary = (f"{written.actions} changes to act on; wrote {len(paths)} files "
-                   f"in {', '.join(folders)}")
+        summary = (f"{plural(written.actions, 'change')} to act on; "
+                   f"wrote {plural(len(paths), 'file')} in {', '.join(folders)}")
         if written.email_error:
             summary += f"; e-mail failed: {written.email_error}"
         with transaction(engine) as session:

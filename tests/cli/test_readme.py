@@ -67,6 +67,13 @@ def test_the_quick_start_is_make_run_test_demo() -> None:
     assert make_recipe("demo") == "$(BIN)/shelfcheck demo"
 
 
+def test_the_quick_start_says_how_to_run_shelfcheck() -> None:
+    """After `make run`, shelfcheck is in .venv, not on PATH: the quick start says so."""
+    quick = section("Quick start")
+    assert "`.venv/bin/shelfcheck`" in quick and "`. .venv/bin/activate`" in quick
+    assert "make help" in quick
+
+
 def closed_port() -> int:
     """A loopback port nothing listens on (connections are refused)."""
     with socket.socket() as sock:
@@ -145,6 +152,12 @@ def check_output(result: subprocess.CompletedProcess[str], folder: Path) -> None
         r"provider unreachable webjunction: .*HTTP 503",
     ):
         assert re.search(pattern, said), f"{pattern!r} not in:\n{said}"
+    look = re.search(r"^Look around: (\S+) --config (\S+) links", out, re.M)
+    assert look, out  # the closing lines name a command the user can run, as the README does
+    command = look.group(1)
+    assert command == "shelfcheck" or (command.endswith("/bin/shelfcheck")
+                                       and Path(command).is_file()), command
+    assert Path(look.group(2)) == folder / "shelfcheck.toml"
     paths = files_written(out)
     assert paths[0] == folder / "reports" / "latest.html"
     expected = {folder / name for name in (

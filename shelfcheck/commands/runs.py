@@ -97,7 +97,7 @@ def _local(value: Any, tz: str) -> str:
 
     if value is None:
         return ""
-    return str(value.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M:%S %Z"))
+    return str(value.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M %Z"))
 
 
 COMMANDS = [runs_cmd]

@@ -202,6 +202,18 @@ def test_apply_refuses_a_file_that_would_read_differently() -> None:
         apply_fixes(text, "f.yaml", plan)
 
 
+def test_flow_style_several_on_a_line_and_non_ascii() -> None:
+    text = ("sections:\n  - name: Süd\n    resources: [{title: Café, url: 'https://a.org/x/1'},"
+            " {title: Thé, url: https://a.org/x/2}]  # both\n")
+    known = {"https://a.org/x/1": Redirect("https://a.org/x/1", "https://a.org/y/1?a=1,b"),
+             "https://a.org/x/2": Redirect("https://a.org/x/2", "https://a.org/y/2,c")}
+    plan = plan_fixes(text, "f.yaml", known)
+    assert [(r.title, r.skipped) for r in plan] == [("Café", None), ("Thé", None)]
+    fixed = apply_fixes(text, "f.yaml", plan)
+    assert fixed == text.replace("'https://a.org/x/1'", "'https://a.org/y/1?a=1,b'").replace(
+        "https://a.org/x/2}", '"https://a.org/y/2,c"}')  # a comma in flow style needs quotes
+
+
 def test_the_loop_end_to_end_with_a_real_check(tmp_path: Path, db_url: str,
                                                engine: Engine) -> None:
     """A real 301 found by `check-links`, fixed, synced, checked again: ok, one history."""

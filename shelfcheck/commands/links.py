@@ -37,14 +37,26 @@ def _users(session: Session, link_ids: list[int]) -> dict[int, list[Resource]]:
 
 
 def dismissed(link: Link) -> dict[str, Any] | None:
-    """The link's dismissal as {reason, at, until}, or None (also before dismissals exist)."""
+    """The link's dismissal as {reason, at, until}, or None.
+
+    Read defensively: dismissals (`links dismiss`) are another branch's work; either a
+    `dismissal` relationship or `dismissed_*` columns on the link carry them.
+    """
     found = getattr(link, "dismissal", None)
-    if found is None:
-        return None
-    at = getattr(found, "at", None) or getattr(found, "dismissed_at", None)
-    until = getattr(found, "until", None)
-    return {"reason": getattr(found, "reason", None), "at": iso(at),
-            "until": until.isoformat() if until else None}
+    if found is not None:
+        reason = getattr(found, "reason", None)
+        at = getattr(found, "at", None) or getattr(found, "dismissed_at", None)
+        until = getattr(found, "until", None)
+    else:
+        reason = getattr(link, "dismissed_reason", None)
+        at, until = getattr(link, "dismissed_at", None), getattr(link, "dismissed_until", None)
+        if reason is None and at is None:
+            return None
+    return {"reason": reason, "at": _iso_any(at), "until": _iso_any(until)}
+
+
+def _iso_any(value: Any) -> Any:
+    return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
 
 
 def link_json(link: Link, holders: list[Resource]) -> dict[str, Any]:

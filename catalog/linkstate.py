@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource
-from shelfcheck.text import plural
 
 FAILING = frozenset({
     "not_found", "gone", "server_error", "timeout", "dns_error", "connection_error",
@@ -127,6 +126,8 @@ def assess_outage(
     failing = sum(1 for _host, total, bad in per_host if total and (bad or 0) >= total)
     if canary_failure:
         return OutageAssessment(True, hosts, failing, f"the canary URL failed: {canary_failure}")
+    from shelfcheck.text import plural
+
     if hosts and failing / hosts >= threshold:
         return OutageAssessment(
             True, hosts, failing,

@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session, selectinload
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.models import CrawlRun, FeeTier, Offering, Provider
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
-from shelfcheck.text import plural
 
 KEY_MAX = 700
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
@@ -370,6 +369,8 @@ def _unhealthy(applier: _Applier, crawl: ProviderCrawl, drift_ratio: float,
     if count == 0 or (last and count < drift_ratio * last):
         outcome.status = "drift"
         where = f"item '{crawl.item_selector}'" if crawl.item_selector else "the recipe"
+        from shelfcheck.text import plural
+
         hints = "; ".join(crawl.warnings[:3])
         outcome.detail = (
             f"{plural(count, 'offering')} found, the last good crawl had "

@@ -12,7 +12,6 @@ from shelfcheck.catalog.catalogfile import CatalogSpec
 from shelfcheck.catalog.linkmove import LinkMover
 from shelfcheck.catalog.links import LinkCache
 from shelfcheck.catalog.models import Meta, Provider, Resource, Section, utcnow
-from shelfcheck.text import plural
 
 CATALOG_HASH_KEY = "catalog_sha256"
 
@@ -37,6 +36,8 @@ class SyncResult:
 
     def summary(self) -> str:
         """One line: the counts."""
+        from shelfcheck.text import plural
+
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.retired)} retired, "
             f"{len(self.restored)} restored, {self.unchanged} unchanged, "

@@ -25,7 +25,6 @@ from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.config import Settings
 from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.errors import UsageError, short_error
-from shelfcheck.text import plural
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, int], None]
@@ -228,6 +227,8 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
             record_event(session, "run_inconclusive", run=run, detail=guard.reason)
             return StepResult("links", "inconclusive", run_id,
                               f"inconclusive: {guard.reason}; no link state was changed", stats)
+    from shelfcheck.text import plural
+
     unchecked = crawl["total"] - stored
     detail = None
     if unchecked > 0:

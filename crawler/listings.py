@@ -27,7 +27,6 @@ from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.crawler.spiders.listings import ListingJobs, ListingSpider, ProviderRun
 from shelfcheck.crawler.walk import ProviderWalk
 from shelfcheck.errors import UsageError, short_error
-from shelfcheck.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +144,8 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
     walks = [ProviderWalk(slug, recipe, tz=recipe.timezone or settings.timezone, now=now)
              for slug, recipe in recipes.items()]
     if progress:
+        from shelfcheck.text import plural
+
         progress(f"crawling {plural(len(walks), 'provider')}: {', '.join(recipes)}")
     try:
         jobs = crawl_walks(settings, walks,
@@ -225,6 +226,8 @@ def _stats(crawls: dict[str, ProviderCrawl], outcomes: dict[str, ProviderOutcome
 
 
 def _summary(outcomes: dict[str, ProviderOutcome], stats: dict[str, Any]) -> str:
+    from shelfcheck.text import plural
+
     statuses = Counter(o.status for o in outcomes.values())
     counts = ", ".join(f"{n} {s}" for s, n in statuses.items())
     parts = [f"{plural(len(outcomes), 'provider')} ({counts})",

@@ -23,7 +23,6 @@ from shelfcheck.catalog.runs import StepResult, abort_running, finish_run, start
 from shelfcheck.catalog.sync import last_synced_hash, sync_catalog
 from shelfcheck.childproc import ChildSpec, failed_step, run_in_child
 from shelfcheck.config import Settings
-from shelfcheck.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +220,8 @@ def report_step(settings: Settings) -> StepResult:
         stats = {"paths": paths, "report_id": written.record_id,
                  "email_error": written.email_error}
         outcome = "failed" if written.email_error else "ok"
+        from shelfcheck.text import plural
+
         folders = sorted({str(p.parent) for p in written.paths})
         summary = (f"{plural(written.actions, 'change')} to act on; "
                    f"wrote {plural(len(paths), 'file')} in {', '.join(folders)}")

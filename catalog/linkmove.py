@@ -1,47 +1,56 @@
-"""A fixed redirect keeps its history: the link row moves to the URL it redirected to."""
+"""A fixed redirect keeps its history: the link row moves to the URL it redirected to.
+
+`catalog fix` writes a redirected link's target into the catalog file. When that file is synced,
+`move_fixed_redirects` runs first: each link in state ``redirected`` whose resource now names the
+redirect target is renamed to the target (its checks and events stay with it) and becomes
+``ok``, since the target answered when the redirect was seen. The sync that follows then finds
+the new URL's row already there and links the resource to it: no resource is added or removed.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
 from shelfcheck.catalog.catalogfile import CatalogSpec
-from shelfcheck.catalog.links import LinkCache, link_key
-from shelfcheck.catalog.models import Link, utcnow
+from shelfcheck.catalog.links import link_key
+from shelfcheck.catalog.models import Link, Resource, Section, utcnow
 
 
-class LinkMover:
-    """Reuses a redirected link's row for its target when the catalog file now names it.
-
-    When a resource's URL changes to the target of its link's permanent redirect (what
-    `catalog fix` writes), no other resource of the file keeps the old URL, and no row exists
-    for the new one, the old row is renamed: its checks and events stay with it, and it becomes
-    ``ok`` (the target answered when the redirect was seen).
-    """
-
-    def __init__(self, links: LinkCache, spec: CatalogSpec) -> None:
-        self.links, self.spec = links, spec
-        self._listed: set[str] | None = None
-
-    def listed(self) -> set[str]:
-        """The stored URLs of every resource in the file (computed once, when first needed)."""
-        if self._listed is None:
-            self._listed = {link_key(r.url)[0] for s in self.spec.sections
-                            for r in s.resources if r.url}
-        return self._listed
-
-    def move(self, current: Link | None, new_url: str) -> Link | None:
-        """The renamed row of `current` when `new_url` is its redirect target, else None."""
-        if current is None or current.state != "redirected" or not current.redirect_target:
-            return None
+def move_fixed_redirects(session: Session, spec: CatalogSpec) -> list[str]:
+    """Rename the redirected links whose resources now name their targets; returns
+    "old → new" for each. A link stays when another resource of the file keeps its old URL,
+    or when the target already has a row of its own (the resource then simply uses that)."""
+    candidates = session.execute(
+        select(Section.name, Resource.title, Link.id, Link.url, Link.redirect_target)
+        .join(Resource, Resource.link_id == Link.id)
+        .join(Section, Section.id == Resource.section_id)
+        .where(Link.state == "redirected", Link.redirect_target.is_not(None))
+    ).all()
+    if not candidates:
+        return []
+    listed = {(s.name, r.title): r.url for s in spec.sections for r in s.resources}
+    stored_listed = {link_key(url)[0] for url in listed.values() if url}
+    moves: dict[int, tuple[str, str, str]] = {}
+    for section, title, link_id, url, target in candidates:
+        new_url = listed.get((section, title))
+        if not new_url or not target or link_id in moves:
+            continue
         stored, host = link_key(new_url)
-        if link_key(current.redirect_target)[0] != stored or stored == current.url:
-            return None
-        if stored in self.links.by_url or current.url in self.listed():
-            return None
-        old = current.url
-        del self.links.by_url[old]
-        current.url, current.host = stored, host
-        current.state, current.state_since, current.redirect_target = "ok", utcnow(), None
-        current.last_verdict = "ok"
-        current.last_detail = f"moved here from {old} (a fixed redirect)"
-        current.etag = current.last_modified = None
-        self.links.by_url[stored] = current
-        return current
+        if stored == url or stored != link_key(target)[0] or url in stored_listed:
+            continue
+        moves[link_id] = (url, stored, host)
+    taken = set(session.scalars(select(Link.url).where(
+        Link.url.in_([stored for _old, stored, _host in moves.values()])))) if moves else set()
+    now, moved = utcnow(), []
+    for link_id, (old, stored, host) in moves.items():
+        if stored in taken:
+            continue
+        taken.add(stored)
+        session.execute(
+            update(Link).where(Link.id == link_id).values(
+                url=stored, host=host, state="ok", state_since=now, redirect_target=None,
+                last_verdict="ok", last_detail=f"moved here from {old} (a fixed redirect)",
+                etag=None, last_modified=None))
+        moved.append(f"{old} → {stored}")
+    return moved

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.catalogfile import CatalogSpec
-from shelfcheck.catalog.linkmove import LinkMover
+from shelfcheck.catalog.linkmove import move_fixed_redirects
 from shelfcheck.catalog.links import LinkCache
 from shelfcheck.catalog.models import Meta, Provider, Resource, Section, utcnow
 
@@ -100,9 +100,9 @@ def sync_catalog(session: Session, spec: CatalogSpec) -> SyncResult:
             section.active = False
     session.flush()
 
+    move_fixed_redirects(session, spec)  # before the links are read: see catalog/linkmove.py
     existing = {(r.section.name, r.title): r for r in session.scalars(select(Resource))}
     links = LinkCache(session)
-    mover = LinkMover(links, spec)
     seen: set[tuple[str, str]] = set()
     for sspec in spec.sections:
         section = sections[sspec.name]
@@ -110,9 +110,8 @@ def sync_catalog(session: Session, spec: CatalogSpec) -> SyncResult:
             key = (sspec.name, rspec.title)
             seen.add(key)
             provider_id = providers[rspec.provider].id if rspec.provider else None
+            link = links.get(rspec.url) if rspec.url else None
             resource = existing.get(key)
-            link = ((mover.move(resource.link if resource else None, rspec.url)
-                     or links.get(rspec.url)) if rspec.url else None)
             label = f"{sspec.name} / {rspec.title}"
             if resource is None:
                 session.add(Resource(

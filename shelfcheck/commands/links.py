@@ -187,7 +187,11 @@ def links_cmd(app: App, states: tuple[str, ...], fmt: str, wide: bool) -> None:
                 suggestion_for(link) or "",
             ))
     if not table:
-        click.echo("No links" + (f" in state {', '.join(states)}" if states else "") + ".")
+        if states:
+            click.echo(f"No links in state {', '.join(states)}.")
+        else:
+            click.echo("No links: the catalog is empty. Load it with `shelfcheck catalog sync` "
+                       "(or `shelfcheck refresh`).")
         return
     click.echo(format_table(["state", "verdict", "url", "resources", "sections", "since",
                              "suggestion"], table, wide=wide))

@@ -81,6 +81,15 @@ def test_database_that_cannot_be_opened_is_exit_4(cli: Any) -> None:
     assert "cannot use the database" in result.output and "Traceback" not in result.output
 
 
+def test_empty_catalog_says_how_to_load_it(cli: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = cli("--database-url", url, "links")
+    assert result.exit_code == 0
+    assert "the catalog is empty" in result.output and "shelfcheck catalog sync" in result.output
+    assert cli("--database-url", url, "links", "--format", "json").output.strip() == "[]"
+    assert "No runs yet" in cli("--database-url", url, "runs").output
+
+
 def test_plurals() -> None:
     assert [plural(n, "link") for n in (0, 1, 2)] == ["0 links", "1 link", "2 links"]
     assert plural(1, "entry", "entries") == "1 entry"

@@ -7,8 +7,8 @@ byte for byte. The result is parsed again and compared with the intended data be
 written.
 
 Why not ruamel.yaml's round trip: its dumper rewrites `url: null` as `url:`, and its pure-Python
-loader takes 8.8 s per 10,000 resources (about 90 s for a 100,000-resource guide, and a fix
-needs three reads), where LibYAML composes the same file in 0.3 s (benchmarks/README.md).
+loader alone takes 7-11 s per 10,000 resources, against 1.4 s for this whole plan
+(benchmarks/README.md, "The command line").
 """
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ def write_config(demo: Demo, base: str) -> None:
         "confirm_after": CONFIRM_AFTER,
     }
     lines = ["# Written by `shelfcheck demo`. Run any command on the demo's database with",
-             f"#   shelfcheck --config {demo.config} COMMAND",
+             f"#   {runnable_command()} --config {demo.config} COMMAND",
              *(f"{name} = {toml(value)}" for name, value in values.items())]
     demo.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -64,7 +64,7 @@ def recipes_test_cmd(app: App, provider: str, url: str | None, catalog_path: str
         tested.append((draft, record, _field_values(record) if record else []))
     if fmt == "json":
         echo_json({
-            "provider": provider, "page": page, "pages": crawl.pages,
+            "provider": provider, "page": page, "preset": recipe.preset, "pages": crawl.pages,
             "read_as_detail_page": bool(walk.probed_detail),
             "failures": [{"url": f.url, "reason": f.reason} for f in crawl.failures],
             "warnings": list(crawl.warnings),
@@ -73,7 +73,8 @@ def recipes_test_cmd(app: App, provider: str, url: str | None, catalog_path: str
         if not drafts:
             raise SystemExit(1)
         return
-    click.echo(f"{provider}: fetched {plural(crawl.pages, 'page')} from {page}")
+    click.echo(f"{provider}: fetched {plural(crawl.pages, 'page')} from {page}"
+               + (f" (preset {recipe.preset})" if recipe.preset else ""))
     if walk.probed_detail:
         click.echo("  the item selector matched nothing there: read as a detail page")
     for failure in crawl.failures:
@@ -108,6 +109,7 @@ def _field_values(record: Any) -> list[tuple[str, str]]:
         ("format", record.format or ""),
         ("lssc", "" if record.lssc is None else ("yes" if record.lssc else "no")),
         ("description", record.description or ""),
+        ("status", record.status or ""), ("platform_id", record.platform_id or ""),
     ]
 
 

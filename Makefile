@@ -32,6 +32,7 @@ test: install lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p shelfcheck
+	$(BIN)/lint-imports
 
 ## The offline demo: a loopback provider web, two weeks, every report and export.
 demo: install

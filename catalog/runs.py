@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import CrawlRun, utcnow
+from shelfcheck.errors import UsageError
+
+log = logging.getLogger(__name__)
 
 OUTCOMES = ("running", "ok", "inconclusive", "failed", "aborted")
 
@@ -25,6 +29,15 @@ class StepResult:
     run_id: int | None = None
     summary: str = ""
     stats: dict[str, Any] = field(default_factory=dict)
+
+
+def failed_step(kind: str, exc: Exception, run_id: int | None = None) -> StepResult:
+    """The result of a step that raised: bad input (UsageError: exit 2) or a crash, logged."""
+    usage = isinstance(exc, UsageError)
+    if not usage:
+        log.error("step %s failed", kind, exc_info=exc)
+    summary = str(exc) if usage else f"{type(exc).__name__}: {exc}"
+    return StepResult(kind, "failed", run_id, summary, {"usage_error": usage})
 
 
 def holder_id() -> str:

@@ -81,7 +81,7 @@ class HtmlExporter(Exporter):
 
     kind = "html"
     default_name = "guide.html"
-    description = "the guide page (maintainer view; --public for readers) with JSON-LD"
+    description = "the guide page (maintainer view, or the public view for readers) with JSON-LD"
 
     def render(self, session: Session) -> Mapping[str, bytes]:
         html = render_guide_page(session, public=self.public, now=self.now)

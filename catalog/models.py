@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -26,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shelfcheck.catalog.states import LinkState, OfferingState, ResourceState, RunOutcome
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,6 +65,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def state_type(states: type[StrEnum]) -> Enum:
+    """A state column: the enum's values in a VARCHAR(20), no CHECK constraint and no native
+    enum type, so adding a member needs no migration and older databases read as they are."""
+    return Enum(states, native_enum=False, create_constraint=False, length=20,
+                values_callable=lambda members: [m.value for m in members],
+                validate_strings=True)
 
 
 class Base(DeclarativeBase):
@@ -112,8 +124,8 @@ class Link(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
     host: Mapped[str] = mapped_column(String(300), default="", index=True)
-    # ok | redirected | broken | unverifiable | unknown
-    state: Mapped[str] = mapped_column(String(20), default="unknown", index=True)
+    state: Mapped[LinkState] = mapped_column(state_type(LinkState), default=LinkState.UNKNOWN,
+                                             index=True)
     state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_verdict: Mapped[str | None] = mapped_column(String(40))
     last_http_status: Mapped[int | None] = mapped_column(Integer)
@@ -146,7 +158,8 @@ class Resource(Base):
     link_id: Mapped[int | None] = mapped_column(ForeignKey("link.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(20), default="active")  # active | retired
+    state: Mapped[ResourceState] = mapped_column(state_type(ResourceState),
+                                                 default=ResourceState.ACTIVE)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -168,8 +181,8 @@ class CrawlRun(Base):
     kind: Mapped[str] = mapped_column(String(20), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # running | ok | inconclusive | failed | aborted
-    outcome: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    outcome: Mapped[RunOutcome] = mapped_column(state_type(RunOutcome),
+                                                default=RunOutcome.RUNNING, index=True)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     detail: Mapped[str | None] = mapped_column(Text)
     holder: Mapped[str | None] = mapped_column(String(200))  # host:pid of the process
@@ -219,8 +232,8 @@ class Offering(Base):
     fee_raw: Mapped[str | None] = mapped_column(Text)
     lssc_approved: Mapped[bool | None] = mapped_column(Boolean)
     description: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(20), default="active", index=True)
-    # active | removed | ended
+    state: Mapped[OfferingState] = mapped_column(state_type(OfferingState),
+                                                 default=OfferingState.ACTIVE, index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE

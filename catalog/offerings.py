@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.models import CrawlRun, FeeTier, Offering, Provider
+from shelfcheck.catalog.states import OfferingState
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 
 KEY_MAX = 700
@@ -201,7 +202,7 @@ class _Applier:
         self._fill(offering, data, keep_when=False)
         self._set_fees(offering, data)
         if _ended(offering.end_at, offering.start_at, self.now):
-            offering.state = "ended"
+            offering.state = OfferingState.ENDED
         self.session.add(offering)
         if announce and offering.state == "active":
             self.event("offering_added", offering, new=_iso(offering.start_at, offering.timezone),
@@ -305,15 +306,15 @@ class _Applier:
             offering.sequence = (offering.sequence or 0) + 1
         if returning:
             if _ended(offering.end_at, offering.start_at, self.now):
-                offering.state = "ended"
+                offering.state = OfferingState.ENDED
             else:
-                offering.state = "active"
+                offering.state = OfferingState.ACTIVE
                 self.event("offering_added", offering,
                            new=_iso(offering.start_at, offering.timezone),
                            detail=f"listed again; {self._when_text(offering)}")
         elif offering.schedule == "scheduled" and _ended(offering.end_at, offering.start_at,
                                                          self.now):
-            offering.state = "ended"
+            offering.state = OfferingState.ENDED
             self.event("offering_ended", offering, old=_iso(offering.end_at, offering.timezone),
                        detail="its end date passed")
 
@@ -340,11 +341,11 @@ class _Applier:
 
     def disappear(self, offering: Offering, *, cancelled: bool = False) -> None:
         if _ended(offering.end_at, offering.start_at, self.now):
-            offering.state = "ended"
+            offering.state = OfferingState.ENDED
             self.event("offering_ended", offering, old=_iso(offering.end_at, offering.timezone),
                        detail="no longer listed after its end date")
         else:
-            offering.state = "removed"
+            offering.state = OfferingState.REMOVED
             self.event("offering_removed", offering,
                        old=_iso(offering.start_at, offering.timezone),
                        detail="marked cancelled" if cancelled

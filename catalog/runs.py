@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import CrawlRun, utcnow
+from shelfcheck.catalog.states import RunOutcome
 from shelfcheck.errors import UsageError
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = ("running", "ok", "inconclusive", "failed", "aborted")
+OUTCOMES = tuple(RunOutcome)
 
 
 @dataclass
@@ -48,7 +49,7 @@ def holder_id() -> str:
 def start_run(engine: Engine, kind: str) -> int:
     """Record the start of a run in its own committed transaction; returns its id."""
     with transaction(engine) as session:
-        run = CrawlRun(kind=kind, outcome="running", stats={}, holder=holder_id())
+        run = CrawlRun(kind=kind, outcome=RunOutcome.RUNNING, stats={}, holder=holder_id())
         session.add(run)
         session.flush()
         return run.id
@@ -62,7 +63,7 @@ def finish_run(
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown run outcome {outcome!r}")
     run = session.get_one(CrawlRun, run_id)
-    run.outcome, run.finished_at = outcome, utcnow()
+    run.outcome, run.finished_at = RunOutcome(outcome), utcnow()
     if stats is not None:
         run.stats = stats
     if detail is not None:

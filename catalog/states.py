@@ -16,11 +16,11 @@ from shelfcheck.errors import ExitCode
 class LinkState(StrEnum):
     """The health of a link, moved by `catalog.linkstate.transition`."""
 
-    UNKNOWN = "unknown"  # never checked
     OK = "ok"
     REDIRECTED = "redirected"  # permanently redirected: the guide should use the new URL
     BROKEN = "broken"  # failed `confirm_after` checks in a row
     UNVERIFIABLE = "unverifiable"  # the site would not tell (blocked, rate limited)
+    UNKNOWN = "unknown"  # never checked
 
 
 class ResourceState(StrEnum):
@@ -33,11 +33,11 @@ class ResourceState(StrEnum):
 class RunOutcome(StrEnum):
     """How a run of a step ended (`running` while it runs)."""
 
-    RUNNING = "running"
     OK = "ok"
     INCONCLUSIVE = "inconclusive"  # looked like our own network failed; nothing was changed
     FAILED = "failed"
     ABORTED = "aborted"  # its process stopped without finishing
+    RUNNING = "running"
 
     @property
     def exit_code(self) -> ExitCode:
@@ -54,6 +54,13 @@ class OfferingState(StrEnum):
     ACTIVE = "active"
     REMOVED = "removed"  # disappeared from a complete, healthy crawl before its end
     ENDED = "ended"
+
+
+NO_URL = "no_url"
+"""The link state shown for a resource that has no URL (it has no link)."""
+
+RESOURCE_LINK_STATES = (*LinkState, NO_URL)
+"""What the exports show as a resource's link state."""
 
 
 ALL_STATES: dict[str, type[StrEnum]] = {

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shelfcheck.catalog.catalogfile import CatalogSpec
 from shelfcheck.catalog.links import LinkCache
 from shelfcheck.catalog.models import Meta, Provider, Resource, Section, utcnow
+from shelfcheck.catalog.states import ResourceState
 
 CATALOG_HASH_KEY = "catalog_sha256"
 
@@ -128,7 +129,7 @@ def sync_catalog(session: Session, spec: CatalogSpec) -> SyncResult:
                 if old != new
             ]
             if resource.state == "retired":
-                resource.state, resource.retired_at = "active", None
+                resource.state, resource.retired_at = ResourceState.ACTIVE, None
                 result.restored.append(label)
             elif changes:
                 result.updated.append(f"{label}: {', '.join(changes)}")
@@ -141,7 +142,8 @@ def sync_catalog(session: Session, spec: CatalogSpec) -> SyncResult:
                 resource.updated_at = now
     for key, resource in existing.items():
         if key not in seen and resource.state == "active":
-            resource.state, resource.retired_at, resource.updated_at = "retired", now, now
+            resource.state = ResourceState.RETIRED
+            resource.retired_at = resource.updated_at = now
             result.retired.append(f"{key[0]} / {key[1]}")
 
     _set_meta(session, CATALOG_HASH_KEY, spec.sha256)

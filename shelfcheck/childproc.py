@@ -39,11 +39,11 @@ from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import CrawlRun, utcnow
 from shelfcheck.catalog.runs import StepResult, failed_step
 from shelfcheck.config import Settings
+from shelfcheck.errors import ExitCode
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
-EXIT_STOPPED = 143  # 128 + SIGTERM: stopped on request
 
 
 class StepStopped(BaseException):
@@ -228,7 +228,7 @@ def child_main(
             reason = "stopped because its parent process is gone"
         log.warning("step %s: %s; exiting, its uncommitted work is rolled back",
                     spec.kind, reason)
-        _exit(EXIT_STOPPED)
+        _exit(ExitCode.SIGTERM)  # stopped on request
 
     threading.Thread(target=watch_parent, name="stop-watch", daemon=True).start()
 

@@ -19,9 +19,11 @@ from sqlalchemy import Engine
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.lock import acquire_lock
 from shelfcheck.catalog.runs import StepResult, abort_running, failed_step
+from shelfcheck.catalog.states import RunOutcome
 from shelfcheck.catalog.sync import last_synced_hash
 from shelfcheck.childproc import ChildSpec, run_in_child
 from shelfcheck.config import Settings
+from shelfcheck.errors import ExitCode
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,9 @@ STEP_TARGETS: Mapping[str, str] = {
 }
 REFRESH_STEPS = ("sync", "links", "listings", "report", "exports")
 NEEDS_CATALOG = ("links", "listings")
-
-EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_FAILED = 0, 2, 3, 4
+# A refresh exits with the worst of its steps' statuses, in this order of precedence.
+_EXIT_RANK = [ExitCode.OK, ExitCode.INCONCLUSIVE, ExitCode.FAILED]
+_RUN_OUTCOMES = frozenset(RunOutcome)  # a step's outcome may also be "skipped"
 
 
 @dataclass
@@ -47,16 +50,13 @@ class RefreshResult:
     stopped: bool = False
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         """2 bad input in a step, 4 a step failed or was aborted, 3 inconclusive, else 0."""
         outcomes = {s.outcome for s in self.steps}
         if any(s.stats.get("usage_error") for s in self.steps):
-            return EXIT_USAGE
-        if outcomes & {"failed", "aborted"}:
-            return EXIT_FAILED
-        if "inconclusive" in outcomes:
-            return EXIT_INCONCLUSIVE
-        return EXIT_OK
+            return ExitCode.USAGE
+        codes = [RunOutcome(o).exit_code for o in outcomes if o in _RUN_OUTCOMES]
+        return max(codes, key=_EXIT_RANK.index, default=ExitCode.OK)
 
 
 def heartbeat_interval(stale_after: float) -> float:

@@ -22,7 +22,8 @@ from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource
 from shelfcheck.catalog.states import LinkState, ResourceState
 from shelfcheck.catalog.verdicts import FAILING, NETWORK_FAILURES, UNVERIFIABLE, WORKING
 
-STATES = tuple(LinkState)
+# Plain strings: click.Choice would show an enum's member names.
+STATES = tuple(state.value for state in LinkState)
 
 
 @dataclass(frozen=True)

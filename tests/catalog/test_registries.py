@@ -162,3 +162,16 @@ def test_the_link_state_machine_uses_the_verdict_classes() -> None:
         state = transition(LinkStatus(), Check(verdict.key, final_url="https://x.example/"),
                            now, confirm_after=1).status.state
         assert state in expected[verdict.kind], verdict.key
+
+
+def test_the_readme_exit_codes_are_the_enum() -> None:
+    """The README's exit code table lists ExitCode's statuses and nothing else (1 is in the
+    text below the table: it is command-specific)."""
+    from shelfcheck.errors import ExitCode
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Exit codes", 1)[1].split("\n\n", 2)[1]
+    listed = {int(n) for line in table.splitlines()[2:]
+              for n in line.split("|")[1].split("/")}
+    assert listed | {ExitCode.ERROR} == {int(code) for code in ExitCode}
+    assert ExitCode.stopped_by(15) is ExitCode.SIGTERM

@@ -13,6 +13,7 @@ import click
 from sqlalchemy import select
 
 from shelfcheck.app import App
+from shelfcheck.catalog.events import kinds_in
 from shelfcheck.catalog.models import ChangeEvent, Provider, utcnow
 from shelfcheck.catalog.queries import OfferingRow, offering_rows
 from shelfcheck.catalog.states import RunOutcome
@@ -22,7 +23,7 @@ from shelfcheck.table import format_table
 _MARKS = {"offering_added": "+ added", "offering_removed": "- removed",
           "offering_ended": "  ended", "offering_rescheduled": "~ rescheduled",
           "fee_changed": "$ fee", "offering_updated": "~ updated"}
-_WARNINGS = ("provider_unreachable", "extractor_drift")
+_WARNINGS = kinds_in("providers")  # unreachable listings, recipe drift
 
 
 def local_time(value: datetime | None, tz: str | None) -> str:

@@ -29,7 +29,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shelfcheck.catalog.states import LinkState, OfferingState, ResourceState, RunOutcome
+from shelfcheck.catalog.states import (
+    LinkState,
+    OfferingState,
+    OfferingStatus,
+    ResourceState,
+    RunOutcome,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -238,6 +244,9 @@ class Offering(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE
     warnings: Mapped[list[Any] | None] = mapped_column(JSON)
+    # the platform's own id ("woocommerce:123", "sku:ABC"): identity beyond the URL
+    platform_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[OfferingStatus | None] = mapped_column(state_type(OfferingStatus))
 
     provider: Mapped[Provider] = relationship(back_populates="offerings")
     fees: Mapped[list[FeeTier]] = relationship(
@@ -261,6 +270,7 @@ class FeeTier(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     raw: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    regular_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # before a sale
 
     offering: Mapped[Offering] = relationship(back_populates="fees")
 

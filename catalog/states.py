@@ -56,6 +56,17 @@ class OfferingState(StrEnum):
     ENDED = "ended"
 
 
+class OfferingStatus(StrEnum):
+    """What a listing says about registering for an offering (None: nothing said)."""
+
+    OPEN = "open"
+    FULL = "full"
+    WAITLIST = "waitlist"
+    SOLD_OUT = "sold_out"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
 NO_URL = "no_url"
 """The link state shown for a resource that has no URL (it has no link)."""
 
@@ -68,5 +79,6 @@ ALL_STATES: dict[str, type[StrEnum]] = {
     "resource.state": ResourceState,
     "crawl_run.outcome": RunOutcome,
     "offering.state": OfferingState,
+    "offering.status": OfferingStatus,
 }
 """Each state column (table.column) and the enum it holds."""

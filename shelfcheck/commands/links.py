@@ -16,11 +16,9 @@ from shelfcheck.catalog.models import Link, LinkCheck, Resource
 from shelfcheck.catalog.queries import suggestion_for
 from shelfcheck.commands.output import echo_json, format_option, iso, wide_option
 from shelfcheck.commands.progress import LinkProgress
+from shelfcheck.errors import ExitCode
 from shelfcheck.table import format_table
 from shelfcheck.text import plural
-
-EXIT_BROKEN = 1
-EXIT_INCONCLUSIVE = 3
 
 
 def _users(session: Session, link_ids: list[int]) -> dict[int, list[Resource]]:
@@ -96,13 +94,11 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
     with exclusive_run(app, "check-links"), LinkProgress() as progress:
         result = run_check_links(app.settings, provider=provider, urls=list(urls) or None,
                                  progress=progress)
-    code = 0
+    code: int = ExitCode.OK
     if result.outcome == "inconclusive":
-        code = EXIT_INCONCLUSIVE
-    elif result.outcome != "ok":
-        code = 1
-    elif fail_on == "broken" and result.stats.get("broken"):
-        code = EXIT_BROKEN
+        code = ExitCode.INCONCLUSIVE
+    elif result.outcome != "ok" or (fail_on == "broken" and result.stats.get("broken")):
+        code = ExitCode.ERROR
     rows: list[tuple[LinkCheck, Link]] = []
     users: dict[int, list[Resource]] = {}
     if result.outcome == "ok":
@@ -151,7 +147,7 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
     if no_url:
         click.echo(f"{plural(no_url, 'resource has', 'resources have')} no URL (no_url); "
                    f"{'it is' if no_url == 1 else 'they are'} not checked.")
-    if code == EXIT_BROKEN:
+    if code == ExitCode.ERROR and result.outcome == "ok":
         broken = result.stats["broken"]
         click.echo(f"{plural(broken, 'checked link is', 'checked links are')} broken.", err=True)
         sys.exit(code)

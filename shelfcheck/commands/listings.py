@@ -12,19 +12,20 @@ import click
 from sqlalchemy import select
 
 from shelfcheck.app import App
+from shelfcheck.catalog.events import kinds_in
 from shelfcheck.catalog.models import ChangeEvent, Provider, utcnow
 from shelfcheck.catalog.queries import OfferingRow, offering_rows
+from shelfcheck.catalog.states import RunOutcome
 from shelfcheck.commands.output import echo_json, format_option, wide_option
 from shelfcheck.commands.progress import StepProgress
 from shelfcheck.errors import UsageError
 from shelfcheck.table import format_table
 from shelfcheck.text import plural
 
-EXIT_CODES = {"ok": 0, "inconclusive": 3, "failed": 4, "aborted": 4}
 _MARKS = {"offering_added": "+ added", "offering_removed": "- removed",
           "offering_ended": "  ended", "offering_rescheduled": "~ rescheduled",
           "fee_changed": "$ fee", "offering_updated": "~ updated"}
-_WARNINGS = ("provider_unreachable", "extractor_drift")
+_WARNINGS = kinds_in("providers")  # unreachable listings, recipe drift
 
 
 def local_time(value: datetime | None, tz: str | None) -> str:
@@ -101,7 +102,7 @@ def crawl_cmd(app: App, providers: tuple[str, ...], fmt: str) -> None:
         click.echo(f"\nlistings run {result.run_id}: {result.outcome} — {result.summary}")
         if result.run_id is not None and result.outcome not in ("failed", "aborted"):
             _print_changes(events, result.stats)
-    code = EXIT_CODES.get(result.outcome, 4)
+    code = RunOutcome(result.outcome).exit_code
     if code:
         raise SystemExit(code)
 

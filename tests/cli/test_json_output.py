@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,14 +154,10 @@ def test_check_links_json(tmp_path: Path, db_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def sites() -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.sites", "--port", "0"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        yield f"http://127.0.0.1:{int(proc.stdout.readline())}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    from tests.crawler.test_listings_crawl import SitesProcess
+
+    with SitesProcess("--port", "0", quiet=True) as server:
+        yield server.base
 
 
 def test_crawl_and_recipes_test_json(sites: str, tmp_path: Path) -> None:

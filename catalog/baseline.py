@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.models import Link, utcnow
+from shelfcheck.catalog.states import LinkState
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 
 DRIFT_VERDICT = "content_changed"
@@ -47,14 +48,14 @@ def accept_link(session: Session, url: str) -> Accepted:
     link.content_baseline_at = now
     drifted = link.last_verdict == DRIFT_VERDICT
     if drifted:
-        was_broken = link.state == "broken"
+        was_broken = link.state == LinkState.BROKEN
         link.last_verdict = "ok"
         link.last_detail = f"accepted the page as it is now ({link.content_seen_title!r})"
         link.consecutive_failures = 0
         link.first_failed_at = None
         link.last_ok_at = now
-        if link.state != "ok":
-            link.state, link.state_since = "ok", now
+        if link.state != LinkState.OK:
+            link.state, link.state_since = LinkState.OK, now
         if was_broken:
             record_event(session, "link_recovered", link=link, verdict="ok",
                          detail=link.last_detail)

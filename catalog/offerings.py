@@ -51,6 +51,7 @@ from shelfcheck.catalog.listing import (
     same_text,
 )
 from shelfcheck.catalog.models import CrawlRun, FeeTier, Offering, OfferingStatus, Provider
+from shelfcheck.catalog.states import OfferingState
 
 __all__ = [
     "KEY_MAX", "FeeData", "OfferingData", "PageFailure", "ProviderCrawl", "ProviderOutcome",
@@ -97,7 +98,7 @@ class _Applier:
         self._fill(offering, data, keep_when=False)
         self._set_fees(offering, data)
         if _ended(offering.end_at, offering.start_at, self.now):
-            offering.state = "ended"
+            offering.state = OfferingState.ENDED
         self.session.add(offering)
         if announce and offering.state == "active":
             self.event("offering_added", offering, new=_iso(offering.start_at, offering.timezone),
@@ -183,7 +184,7 @@ class _Applier:
         if "status" in data.missing or data.status == offering.status:
             return
         old = offering.status or OfferingStatus.OPEN.value
-        offering.status = data.status
+        offering.status = OfferingStatus(data.status) if data.status else None
         new = data.status or OfferingStatus.OPEN.value
         if not quiet and old != new:
             self.event("offering_updated", offering, old=old, new=new, detail="status")
@@ -228,15 +229,15 @@ class _Applier:
             offering.sequence = (offering.sequence or 0) + 1
         if returning:
             if _ended(offering.end_at, offering.start_at, self.now):
-                offering.state = "ended"
+                offering.state = OfferingState.ENDED
             else:
-                offering.state = "active"
+                offering.state = OfferingState.ACTIVE
                 self.event("offering_added", offering,
                            new=_iso(offering.start_at, offering.timezone),
                            detail=f"listed again; {self._when_text(offering)}")
         elif offering.schedule == "scheduled" and _ended(offering.end_at, offering.start_at,
                                                          self.now):
-            offering.state = "ended"
+            offering.state = OfferingState.ENDED
             self.event("offering_ended", offering, old=_iso(offering.end_at, offering.timezone),
                        detail="its end date passed")
 
@@ -265,13 +266,13 @@ class _Applier:
 
     def disappear(self, offering: Offering, *, cancelled: bool = False) -> None:
         if cancelled:
-            offering.status = OfferingStatus.CANCELLED.value
+            offering.status = OfferingStatus.CANCELLED
         if _ended(offering.end_at, offering.start_at, self.now):
-            offering.state = "ended"
+            offering.state = OfferingState.ENDED
             self.event("offering_ended", offering, old=_iso(offering.end_at, offering.timezone),
                        detail="no longer listed after its end date")
         else:
-            offering.state = "removed"
+            offering.state = OfferingState.REMOVED
             self.event("offering_removed", offering,
                        old=_iso(offering.start_at, offering.timezone),
                        detail="cancelled" if cancelled
@@ -296,9 +297,12 @@ def _unhealthy(applier: _Applier, crawl: ProviderCrawl, drift_ratio: float,
     if count == 0 or (last and count < drift_ratio * last):
         outcome.status = "drift"
         where = f"item '{crawl.item_selector}'" if crawl.item_selector else "the recipe"
+        from shelfcheck.text import plural
+
         hints = "; ".join(crawl.warnings[:3])
         outcome.detail = (
-            f"{count} offerings found, the last good crawl had {last if last else 'none'}: "
+            f"{plural(count, 'offering')} found, the last good crawl had "
+            f"{last if last else 'none'}: "
             f"check the recipe of '{provider.slug}' ({where})" + (f"; {hints}" if hints else "")
             + "; nothing was removed")
         applier.event("extractor_drift", None, url=crawl.listing_url, title=provider.name,

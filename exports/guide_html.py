@@ -8,7 +8,7 @@ The markup follows LibGuides' boxes, so `catalog import-guide` reads the page ba
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -18,12 +18,17 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.queries import guide_meta, resource_rows
+from shelfcheck.catalog.states import RESOURCE_LINK_STATES
+from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.exports.base import Exporter
 from shelfcheck.exports.common import (
     ResourceView,
+    fee_text,
+    is_upcoming,
+    local,
     one_line,
+    published_offerings,
     resource_views,
-    verdict_message,
     web_url,
 )
 from shelfcheck.exports.guide_jsonld import guide_jsonld, safe_json
@@ -50,20 +55,47 @@ def _template_resource(view: ResourceView) -> dict[str, Any]:
     return data
 
 
+UPCOMING_SHOWN = 5
+"""Upcoming offerings listed per provider; the rest are counted ("and 3 more")."""
+
+
+def upcoming_by_provider(session: Session, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """Each provider's upcoming offerings, soonest first, with the date in the offering's own
+    time zone and the fee in words."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    rows = sorted((r for r in published_offerings(session) if is_upcoming(r, now)),
+                  key=lambda r: (r.start_at, r.title))
+    for row in rows:
+        assert row.start_at is not None
+        start = local(row.start_at, row.timezone)
+        found.setdefault(row.provider, []).append({
+            "title": one_line(row.title), "href": web_url(row.url),
+            "start": start.isoformat(), "when": start.strftime("%Y-%m-%d %H:%M %Z").strip(),
+            "fee": fee_text(row),
+        })
+    return found
+
+
 def render_guide_page(session: Session, *, public: bool = False, now: Any = None) -> str:
-    """The guide page as HTML text."""
+    """The guide page as HTML text. Under the first resource of each provider with upcoming
+    offerings, both views list them (an <aside>: `import-guide` reads them as no resource)."""
     now = (now or utcnow()).astimezone(UTC)
     guide = guide_meta(session)
     rows = list(resource_rows(session))
     views = resource_views(rows, public=public)
+    upcoming = upcoming_by_provider(session, now)
     sections: list[dict[str, Any]] = []
     for view in views:
         if not sections or sections[-1]["name"] != view.section:
             sections.append({"name": view.section, "resources": []})
-        sections[-1]["resources"].append(_template_resource(view))
+        data = _template_resource(view)
+        offerings = upcoming.pop(view.provider, []) if view.provider else []
+        data["upcoming"] = offerings[:UPCOMING_SHOWN]
+        data["upcoming_more"] = max(len(offerings) - UPCOMING_SHOWN, 0)
+        sections[-1]["resources"].append(data)
     states = [r.link_state for r in rows]
     counts = {state: states.count(state)
-              for state in ("broken", "redirected", "unverifiable", "unknown", "no_url")}
+              for state in RESOURCE_LINK_STATES}
     counts["resources"] = len(rows)
     return environment().get_template("guide.html.j2").render(
         guide={"title": one_line(guide.get("title")) or "Guide", "url": web_url(guide.get("url"))},
@@ -81,7 +113,7 @@ class HtmlExporter(Exporter):
 
     kind = "html"
     default_name = "guide.html"
-    description = "the guide page (maintainer view; --public for readers) with JSON-LD"
+    description = "the guide page (maintainer view, or the public view for readers) with JSON-LD"
 
     def render(self, session: Session) -> Mapping[str, bytes]:
         html = render_guide_page(session, public=self.public, now=self.now)

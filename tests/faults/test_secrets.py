@@ -122,7 +122,7 @@ def test_no_secret_in_logs_reports_or_exports(db_url: str, tmp_path: Path,
             (["export", "--format", "json", "--out", str(tmp_path / "catalog.json")], env, {0}),
             (["config", "show"], env, {0}),
             (["schedule", "--list"], env, {0}),
-            (["--database-url", url.replace(":5432/", ":1/"), "catalog", "list"], env, {2}),
+            (["--database-url", url.replace(":5432/", ":1/"), "catalog", "list"], env, {4}),
         ]
         outputs: list[tuple[str, str]] = []
         for args, command_env, codes in commands:

@@ -18,13 +18,8 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource
+from shelfcheck.catalog.verdicts import FAILING, NETWORK_FAILURES, UNVERIFIABLE
 
-FAILING = frozenset({
-    "not_found", "gone", "server_error", "timeout", "dns_error", "connection_error",
-    "tls_error", "soft_404", "redirect_loop", "invalid_url",
-})
-UNVERIFIABLE = frozenset({"blocked", "rate_limited"})
-NETWORK_FAILURES = frozenset({"dns_error", "connection_error"})
 STATES = ("ok", "redirected", "broken", "unverifiable", "unknown")
 
 

@@ -42,6 +42,15 @@ VERDICTS: dict[str, Verdict] = {
                 "The site kept answering 429 Too Many Requests after we waited."),
         Verdict("redirect_loop", "failing", "The redirects loop, or there are too many of them."),
         Verdict("invalid_url", "failing", "The URL is not a valid http(s) URL."),
+        Verdict("tarpit", "failing",
+                "The server held the check past the link's deadline (link_deadline) with "
+                "slow answers, retries and Retry-After waits."),
+        Verdict("bad_response", "failing",
+                "The server's answer broke a bound or HTTP itself (too many or too long "
+                "header lines, a malformed status line); browsers refuse such answers."),
+        Verdict("check_error", "unverifiable",
+                "shelfcheck could not handle the server's answer (a bug: the debug log has "
+                "the traceback); the link was not judged."),
         Verdict("no_url", "none", "The resource has no URL."),
     )
 }

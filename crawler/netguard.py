@@ -25,6 +25,10 @@ class BlockedAddressError(Exception):
     """The connection went to an address shelfcheck refuses to fetch."""
 
 
+class ResponseBoundError(Exception):
+    """The server's answer broke a bound (header size or count, robots.txt size)."""
+
+
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 

@@ -48,6 +48,9 @@ VERDICTS: dict[str, Verdict] = {
         Verdict("bad_response", "failing",
                 "The server's answer broke a bound or HTTP itself (too many or too long "
                 "header lines, a malformed status line); browsers refuse such answers."),
+        Verdict("robots_unreachable", "unverifiable",
+                "The host did not answer for robots.txt (timeout or connection error); as "
+                "RFC 9309 asks, nothing else was fetched from it in this run."),
         Verdict("check_error", "unverifiable",
                 "shelfcheck could not handle the server's answer (a bug: the debug log has "
                 "the traceback); the link was not judged."),
@@ -59,7 +62,7 @@ FAILING = frozenset(k for k, v in VERDICTS.items() if v.kind == "failing")
 UNVERIFIABLE = frozenset(k for k, v in VERDICTS.items() if v.kind == "unverifiable")
 WORKING = frozenset(k for k, v in VERDICTS.items() if v.kind == "ok")
 # Verdicts that, when most hosts get them, suggest our own network is down.
-NETWORK_FAILURES = frozenset({"dns_error", "connection_error"})
+NETWORK_FAILURES = frozenset({"dns_error", "connection_error", "robots_unreachable"})
 
 
 def message(key: str) -> str:

@@ -83,7 +83,11 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
     """(verdict, detail) for a failed download."""
     from twisted.web._newclient import ParseError
 
+    from shelfcheck.crawler.robots import RobotsUnavailable
+
     for cause in _causes(exc):
+        if isinstance(cause, RobotsUnavailable):
+            return cause.verdict, cause.detail
         if isinstance(cause, BlockedAddressError):
             return "blocked", str(cause)
         if isinstance(cause, ResponseBoundError):
@@ -99,8 +103,7 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
         if isinstance(cause, IgnoreRequest):
             text = str(cause)
             if "robots.txt" in text:
-                return "blocked", text if text.startswith("robots.txt") else \
-                    "robots.txt forbids checking this URL"
+                return "blocked", "robots.txt forbids checking this URL"
             return "blocked", text or "request ignored"
         if isinstance(cause, (DownloadTimeoutError, txerror.TimeoutError,
                               txerror.TCPTimedOutError)):

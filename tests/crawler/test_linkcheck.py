@@ -20,6 +20,7 @@ from shelfcheck.catalog.catalogfile import load_catalog
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Link, LinkCheck
 from shelfcheck.catalog.sync import sync_catalog
+from shelfcheck.catalog.verdicts import FAILING
 from tests.conftest import run_shelfcheck
 from tests.mockserver import MockServer
 
@@ -129,7 +130,8 @@ def test_every_verdict_politeness_and_confirmation(
         w("tls-expired", "/"): ("tls_error", None),
         w("tls-wrongname", "/"): ("tls_error", None),
         w("tls-untrusted", "/"): ("tls_error", None),
-        world.info["closed"] + "/": ("connection_error", None),
+        # RFC 9309: robots.txt unreachable (connection refused) -> nothing fetched, unverifiable.
+        world.info["closed"] + "/": ("robots_unreachable", None),
         "http://no-such-host.invalid/page": ("dns_error", None),
         **{w("main", f"/busy/{i}"): ("ok", 200) for i in range(8)},
     }
@@ -229,7 +231,7 @@ def test_every_verdict_politeness_and_confirmation(
         ev2 = events(engine, run2.id)
         broken = {e.url: e for e in ev2 if e.kind == "link_broken"}
         assert set(broken) == {url for url, (verdict, _s) in expected.items()
-                               if verdict not in ("ok", "redirected", "blocked", "rate_limited")
+                               if verdict in FAILING
                                } | {"htp://not a url"}
         shared = broken[w("main", "/gone")]
         assert shared.verdict == "gone" and shared.http_status == 410

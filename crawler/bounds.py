@@ -2,9 +2,10 @@
 
 Twisted reads header lines without limit, so a server that streams headers forever (thousands of
 4 kB lines, or one header continued by folded lines) grows a check by gigabytes before the
-download timeout. `BoundedClientFactory` builds Scrapy's lenient HTTP/1.1 protocol with a count
-of the bytes and lines received before the body: past either bound the connection is aborted
-and the request fails with `ResponseBoundError`, which the link check calls `bad_response`.
+download timeout, and a line longer than 16 kB closes the connection without a reason.
+`BoundedClientFactory` builds Scrapy's lenient HTTP/1.1 protocol with a count of the bytes, lines
+and line length received before the body: past a bound the connection is aborted and the request
+fails with `ResponseBoundError`, which the link check calls `bad_response`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from scrapy.core.downloader.handlers.http11 import (
     _LenientHTTP11ClientProtocol,
 )
 from twisted.python.failure import Failure
-from twisted.web._newclient import HEADER, STATUS
+from twisted.web._newclient import HEADER, STATUS, HTTPClientParser
 
 from shelfcheck.crawler.netguard import ResponseBoundError
 
 DEFAULT_MAX_HEADER_SIZE = 64 * 1024
 DEFAULT_MAX_HEADER_LINES = 200
+MAX_LINE = HTTPClientParser.MAX_LENGTH  # Twisted drops the connection past it, unexplained
 
 
 def _head_part(tail: bytes, data: bytes) -> bytes:
@@ -43,11 +45,12 @@ class BoundedClientProtocol(_LenientHTTP11ClientProtocol):
         super().__init__(*args, **kwargs)
         self._head_bytes = 0
         self._head_lines = 0
+        self._line = 0
         self._tail = b""
         self._gave_up = False
 
     def request(self, request: Any) -> Any:
-        self._head_bytes = self._head_lines = 0
+        self._head_bytes = self._head_lines = self._line = 0
         self._tail = b""
         return super().request(request)
 
@@ -59,9 +62,14 @@ class BoundedClientProtocol(_LenientHTTP11ClientProtocol):
             head = _head_part(self._tail, data)
             self._tail = (self._tail + head)[-2:]
             self._head_bytes += len(head)
-            self._head_lines += head.count(b"\n")
+            newlines = head.count(b"\n")
+            self._head_lines += newlines
+            self._line = (len(head) - head.rfind(b"\n") - 1) if newlines else \
+                self._line + len(head)
             problem = None
-            if self._head_lines > self.max_header_lines:
+            if self._line > MAX_LINE:
+                problem = f"the server sent a header line over {MAX_LINE:,} bytes"
+            elif self._head_lines > self.max_header_lines:
                 problem = (f"the server sent more than {self.max_header_lines:,} header lines "
                            "(folded lines counted)")
             elif self._head_bytes > self.max_header_size:

@@ -25,6 +25,7 @@ from shelfcheck.crawler.linkanalysis import (
     page_signature,
 )
 from shelfcheck.crawler.linktask import Task
+from shelfcheck.crawler.textdecode import utf8_body
 
 Done = Callable[..., Iterator[Any]]
 
@@ -57,7 +58,8 @@ class PageJudge:
 
     def judge(self, task: Task, response: Response) -> Iterator[Any]:
         """A 2xx answer of a link: soft_404, ok or redirected (maybe later, when parked)."""
-        body = response.body if response.request and response.request.method == "GET" else b""
+        get = response.request is not None and response.request.method == "GET"
+        body = utf8_body(response) if get else b""
         html = body and is_html(response)
         if html:
             phrase = not_found_phrase(body)
@@ -77,7 +79,7 @@ class PageJudge:
         yield from self.settle(task, response)
 
     def signature(self, task: Task, response: Response) -> PageSignature:
-        body = response.body if is_html(response) else b""
+        body = utf8_body(response) if is_html(response) else b""
         return page_signature(response.status, response.url, bool(task.chain), body,
                               ignore=[urlsplit(response.url).path])
 

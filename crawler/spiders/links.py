@@ -12,6 +12,7 @@ No input leaves a link open: an exception while handling an answer ends it as `c
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -187,6 +188,8 @@ class LinkSpider(scrapy.Spider):
                 self.canary_failure = f"{task.url}: {verdict} ({detail})"
             return None
         item = result_item(task, verdict, **fields)
+        self.logger.debug("checked %s: %s in %.2f s", task.url, verdict,
+                          monotonic() - task.started)
         if task.host and self.feeder is not None:
             self.feeder.done(task.host)
         self.checked += 1

@@ -9,6 +9,7 @@ hosts in their normal time. Figures go to docs/reliability.md (SHELFCHECK_FAULT_
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -98,13 +99,15 @@ def healthy(web: RawWeb) -> dict[str, str]:
             for n in range(HEALTHY_HOSTS) for p in (1, 2)}
 
 
-def check_links_measured(cwd: Path, env: dict[str, str]) -> tuple[int, float, float, str]:
+def check_links_measured(cwd: Path, env: dict[str, str],
+                         log: Path) -> tuple[int, float, float, str]:
     """Run check-links in a child; (exit status, seconds, peak RSS in MB, stderr)."""
     wrapper = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
                "print('MAXRSS', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
                "file=sys.stderr); sys.exit(r.returncode)")
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", wrapper, *shelfcheck_cmd("check-links")],
+    command = shelfcheck_cmd("--log-level", "DEBUG", "--log-file", str(log), "check-links")
+    done = subprocess.run([sys.executable, "-c", wrapper, *command],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=150,
                           check=False)
     seconds = time.monotonic() - started
@@ -132,7 +135,8 @@ def test_what_is_not_a_body(web: RawWeb, tmp_path: Path, db_url: str) -> None:
     synced, _ = run("catalog", "sync", str(catalog), cwd=tmp_path, env=env)
     assert synced.returncode == 0, synced.stderr
 
-    status, seconds, peak_mb, stderr = check_links_measured(tmp_path, env)
+    status, seconds, peak_mb, stderr = check_links_measured(tmp_path, env, tmp_path / "log")
+    timings = link_seconds(tmp_path / "log")
     assert status == 0, stderr
     assert "Traceback" not in stderr, stderr
     rows = query(db_url, """
@@ -174,4 +178,12 @@ def test_what_is_not_a_body(web: RawWeb, tmp_path: Path, db_url: str) -> None:
     measure("what is not a body", db=db_url.split(":")[0], links=len(resources),
             check_links_s=round(seconds, 1), peak_rss_mb=round(peak_mb),
             healthy_hosts_done_s=round(healthy_done, 2), tarpit_s=round(tarpit_span, 1),
-            per_link_ms={title: found[title][2] for title in expected})
+            link_s={title: timings.get(url) for title, (url, _v, _w) in expected.items()})
+
+
+def link_seconds(log: Path) -> dict[str, float]:
+    """URL -> seconds its check took, from the spider's debug lines."""
+    seconds = {}
+    for match in re.finditer(r"checked (\S+): \w+ in ([0-9.]+) s", log.read_text()):
+        seconds[match.group(1)] = float(match.group(2))
+    return seconds

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH
+from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH, url_problem
 from shelfcheck.errors import CatalogFileError
 
 SCHEMA = "shelfcheck.catalogfile/1"
@@ -266,7 +266,9 @@ def parse_catalog(
             if provider and provider not in slugs:
                 check.fail(rnode.key_lines.get("provider", rnode.line), rwhere,
                            f"unknown provider '{provider}'")
-            if url:
+            if url and (url_error := url_problem(url)):
+                check.fail(rnode.key_lines.get("url", rnode.line), rwhere, url_error)
+            elif url:
                 key = _url_key(url)
                 if max(len(key), len(url)) > MAX_URL_LENGTH:
                     check.fail(rnode.key_lines.get("url", rnode.line), rwhere,

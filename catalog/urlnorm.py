@@ -38,6 +38,18 @@ class InvalidURL(ValueError):
     """The text is not an absolute http(s) URL."""
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a catalog link (not http(s), does not parse, holds whitespace)."""
+    text = url.strip()
+    if any(ch.isspace() for ch in text):
+        return f"URL contains whitespace: {url!r} (write a space in a path as %20)"
+    try:
+        normalize_url(text)
+    except InvalidURL as exc:
+        return f"{exc}; a resource URL must be an absolute http:// or https:// address"
+    return None
+
+
 def is_session_param(name: str) -> bool:
     """True for a tracking or session-style query parameter."""
     lowered = name.lower()

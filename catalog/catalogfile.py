@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH, url_problem
+from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH, redact_userinfo, url_problem
 from shelfcheck.errors import CatalogFileError
 
 SCHEMA = "shelfcheck.catalogfile/1"
@@ -255,6 +255,7 @@ def parse_catalog(
             check.keys(rnode, {"title", "url", "provider", "description"}, rwhere)
             title = check.text(rnode, "title", rwhere, required=True)
             url = check.text(rnode, "url", rwhere, required=False) or None
+            url = redact_userinfo(url) if url else None  # a password is never stored
             provider = check.text(rnode, "provider", rwhere, required=False) or None
             description = check.text(rnode, "description", rwhere, required=False) or ""
             if title is None:

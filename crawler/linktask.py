@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import scrapy
 
 from shelfcheck.catalog.models import utcnow
-from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url, strip_userinfo
 from shelfcheck.crawler.failures import InvalidRedirect, redirect_target
 from shelfcheck.crawler.politeness import PREFIX_META
 
@@ -108,7 +108,7 @@ def build_request(task: Task, url: str, method: str, *, callback: Callable[..., 
     headers["Accept"] = ACCEPT
     remaining = task.remaining() - wait
     return scrapy.Request(
-        url, method=method, headers=headers, callback=callback, errback=errback,
+        strip_userinfo(url), method=method, headers=headers, callback=callback, errback=errback,
         cb_kwargs={"task": task}, dont_filter=True, priority=priority,
         meta={"handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
               PREFIX_META: method == "GET", WAIT_META: wait, "task": task,

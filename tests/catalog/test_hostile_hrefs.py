@@ -117,3 +117,16 @@ def test_sync_refuses_a_bad_url_with_exit_2_and_writes_nothing(tmp_path: Path,
             assert conn.scalar(select(func.count(Resource.id))) == 0  # not even "Good"
     finally:
         engine.dispose()
+
+
+def test_a_password_in_a_url_is_never_kept(tmp_path: Path) -> None:
+    from shelfcheck.catalog.urlnorm import normalize_url, strip_userinfo, url_problem
+
+    assert normalize_url("https://alice:S3cret@Example.org/a") == "https://alice@example.org/a"
+    assert strip_userinfo("https://alice@example.org:8443/a?b=1") == "https://example.org:8443/a?b=1"
+    problem = url_problem("https://alice:S3cret@exa mple.org/")
+    assert problem and "S3cret" not in problem and "alice:***@" in problem
+    catalog = bad_catalog(tmp_path / "catalog.yaml", "https://alice:S3cret@example.org/x")
+    spec = load_catalog(catalog)
+    assert [r.url for r in spec.sections[0].resources] == [
+        "https://example.org/good", "https://alice:***@example.org/x"]

@@ -6,8 +6,10 @@
 - 4xx: unavailable, allow all;
 - 5xx, a timeout or a connection error: unreachable, complete disallow for that host in this
   run. Its links end as `blocked` (5xx) or `robots_unreachable` (no answer): unverifiable,
-  never broken. A host name that does not resolve stays `dns_error`: nothing can be fetched
-  from it, and an expired domain is the commonest broken link.
+  never broken. A host name that does not resolve, a refused address (the private-address
+  guard) or a failed TLS handshake is not an answer of the host: its requests go on and fail
+  the same way with their own verdict (`dns_error`, `blocked`, `tls_error`), since an expired
+  domain is the commonest broken link.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ class RFC9309RobotsMiddleware(RobotsTxtMiddleware):
             try:
                 response = await self.crawler.engine.download_async(robots_request)
             except Exception as exc:
-                return self._unreachable(url, exc)
+                return self._unreachable(url, exc, request)
             status = response.status
             self._stats.inc_value(f"robotstxt/response_status_count/{status}")
             location = response.headers.get(b"Location")
@@ -136,10 +138,12 @@ class RFC9309RobotsMiddleware(RobotsTxtMiddleware):
             return self._parse(b"", request)  # 4xx and the rest: unavailable, allow all
         return self._parse(b"", request)  # more than five redirects: unavailable
 
-    def _unreachable(self, url: str, exc: Exception) -> Any:
+    def _unreachable(self, url: str, exc: Exception, request: Request) -> Any:
         verdict, detail = classify_failure(exc)
         if verdict in ("dns_error", "blocked", "tls_error"):
-            return DisallowAll(verdict, f"{detail} (reading {url})")
+            # No HTTP byte can reach the host: its own requests fail the same way, each with
+            # its own detail (the address guard, the name, the certificate).
+            return self._parse(b"", request)
         return DisallowAll("robots_unreachable",
                            f"robots.txt did not answer ({verdict}: {detail}); RFC 9309 treats "
                            "the host as disallowed for this run")

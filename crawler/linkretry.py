@@ -80,15 +80,18 @@ class LinkRetries:
         task.notes.append(f"{reason}; waited {wait:g} s (Retry-After)")
         return new
 
-    def rate_limit(self, task: Task, request: scrapy.Request, status: int,
-                   headers: Headers) -> tuple[scrapy.Request | None, str | None]:
-        """A 429, or a 503 with Retry-After: (the request again after the wait, None) or
-        (None, why a 429 is `rate_limited`); (None, None) when neither applies."""
+    def after_status(self, task: Task, request: scrapy.Request, status: int,
+                     headers: Headers) -> tuple[scrapy.Request | None, str | None]:
+        """(the request again, None) after a 429 or a 503 with Retry-After (a wait) or a 5xx (a
+        retry), within the budgets; (None, why a 429 is `rate_limited`); else (None, None)."""
         retry_after = headers.get(b"Retry-After")
         if not (status == 429 or (status == 503 and retry_after)):
-            return None, None
+            retry = self.retry(task, request, f"HTTP {status}") if 500 <= status < 600 else None
+            return retry, None
         wait = retry_after_seconds(retry_after)
         again = self.wait(task, request, wait, f"HTTP {status}")
+        if again is None and status != 429:
+            again = self.retry(task, request, f"HTTP {status}")
         if again is not None or status != 429:
             return again, None
         cap = self.retry_after_cap
@@ -114,3 +117,9 @@ class LinkRetries:
     def expired(self, task: Task) -> bool:
         """True when the task's deadline has passed (a timeout then means a tarpit)."""
         return task.remaining() <= DEADLINE_MARGIN
+
+    def check_deadline(self, task: Task, what: str) -> None:
+        """Raise `Tarpit` when the task's deadline has passed."""
+        if self.expired(task):
+            raise Tarpit(f"{what} the link's deadline of {self.deadline:g} s after "
+                         f"{task.effort()}")

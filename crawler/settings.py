@@ -38,7 +38,7 @@ def scrapy_settings(settings: Settings, **extra: Any) -> dict[str, Any]:
         "DNS_TIMEOUT": min(settings.download_timeout, 10),
         # Every address of a host (IPv4 and IPv6), tried in turn by Twisted's HostnameEndpoint;
         # Scrapy's default resolver returns only the first one.
-        "DNS_RESOLVER": "scrapy.resolver.CachingHostnameResolver",
+        "TWISTED_DNS_RESOLVER": "scrapy.resolver.CachingHostnameResolver",
         "SHELFCHECK_SETTINGS": dict(settings.values),
     }
     values.update(extra)

@@ -210,12 +210,10 @@ class LinkSpider(scrapy.Spider):
 
     def _crashed(self, task: Task, exc: BaseException) -> Iterator[Any]:
         """An exception while handling `task`: end it with a verdict, never leave it open."""
-        self.logger.debug("checking %s raised", task.url, exc_info=exc)
-        if task.finished:
-            return
         if isinstance(exc, Tarpit):
             yield from self._done(task, "tarpit", detail=str(exc))
             return
+        self.logger.debug("checking %s raised", task.url, exc_info=exc)
         yield from self._done(task, "check_error",
                               detail=f"shelfcheck could not handle the answer: "
                                      f"{type(exc).__name__}: {short_error(exc)}")
@@ -237,11 +235,8 @@ class LinkSpider(scrapy.Spider):
     def _on_error(self, task: Task, request: scrapy.Request,
                   failure: Failure) -> Iterator[Any]:
         verdict, detail = failure_verdict(failure.value, request.url)
-        if verdict == "timeout" and self.retries.expired(task):
-            yield from self._done(task, "tarpit", detail=f"no answer within the link's "
-                                  f"deadline of {self.retries.deadline:g} s after "
-                                  f"{task.effort()}")
-            return
+        if verdict == "timeout":
+            self.retries.check_deadline(task, "no answer within")
         if task.method == "HEAD" and not task.fell_back and verdict not in ("blocked",
                                                                              "dns_error"):
             yield self._fall_back(task, request.url, f"HEAD failed ({verdict})")
@@ -275,7 +270,7 @@ class LinkSpider(scrapy.Spider):
                 200 <= status < 300 or status == 304):
             yield self._fall_back(task, response.url, f"HEAD answered {status}")
             return
-        again, why = self.retries.rate_limit(task, request, status, response.headers)
+        again, why = self.retries.after_status(task, request, status, response.headers)
         if again is not None:
             yield again
             return
@@ -283,11 +278,6 @@ class LinkSpider(scrapy.Spider):
             yield from self._done(task, "rate_limited", status=status, final_url=response.url,
                                   detail=why)
             return
-        if 500 <= status < 600:
-            retry = self.retries.retry(task, request, f"HTTP {status}")
-            if retry is not None:
-                yield retry
-                return
         bad = status_verdict(status, challenge=b"cf-mitigated" in response.headers)
         if bad is not None:
             verdict, detail = bad
@@ -313,11 +303,7 @@ class LinkSpider(scrapy.Spider):
             yield from self._done(task, end.verdict, status=status, final_url=end.target,
                                   detail=end.detail)
             return
-        if self.retries.expired(task):
-            yield from self._done(task, "tarpit", status=status, final_url=target,
-                                  detail=f"the link's deadline of {self.retries.deadline:g} s "
-                                         f"passed after {task.effort()}")
-            return
+        self.retries.check_deadline(task, "no final answer within")
         method = "GET" if status == 303 and task.method != "HEAD" else task.method
         try:
             yield self._request(task, target, method)

@@ -16,7 +16,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 
 from shelfcheck.crawler.failures import retry_after_seconds
 from shelfcheck.crawler.linktask import WAIT_META, Task
-from shelfcheck.crawler.settings import shelfcheck_setting
+from shelfcheck.crawler.settings import link_deadline
 
 if TYPE_CHECKING:
     from scrapy.http.headers import Headers
@@ -39,9 +39,7 @@ class LinkRetries:
         self.backoff = settings.getfloat("SHELFCHECK_RETRY_BACKOFF")
         self.retry_after_cap = settings.getfloat("SHELFCHECK_RETRY_AFTER_CAP")
         self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
-        deadline = float(shelfcheck_setting(settings, "link_deadline") or 0.0)
-        self.deadline = deadline if deadline > 0 else \
-            3 * self.timeout + self.retry_after_cap
+        self.deadline = link_deadline(settings)
         self.wait_limit = max(1, self.retry_times)
 
     def start(self, task: Task) -> None:

@@ -2,7 +2,7 @@
 
 - 2xx: parse at most `max_robots_size` bytes (the RFC allows stopping at 500 KiB);
 - 3xx: follow up to five redirects, to other hosts too; more, or an unusable Location, is
-  "unavailable" (allow all);
+  "unavailable" (allow all); all hops together within `link_deadline`;
 - 4xx: unavailable, allow all;
 - 5xx, a timeout or a connection error: unreachable, complete disallow for that host in this
   run. Its links end as `blocked` (5xx) or `robots_unreachable` (no answer): unverifiable,
@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -30,7 +31,7 @@ from shelfcheck.crawler.failures import (
     classify_failure,
     redirect_target,
 )
-from shelfcheck.crawler.settings import shelfcheck_setting
+from shelfcheck.crawler.settings import link_deadline, shelfcheck_setting
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -69,6 +70,8 @@ class RFC9309RobotsMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.max_size = int(shelfcheck_setting(crawler.settings, "max_robots_size"))
+        self.timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
+        self.deadline = link_deadline(crawler.settings)
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
 
     def _bytes_received(self, data: bytes, request: Request) -> None:
@@ -112,14 +115,21 @@ class RFC9309RobotsMiddleware(RobotsTxtMiddleware):
         """The parser for a host's robots.txt, after at most `MAX_HOPS` redirects."""
         url = robots_url
         assert self.crawler.engine is not None
+        deadline = monotonic() + self.deadline
         for _hop in range(MAX_HOPS + 1):
+            left = deadline - monotonic()
+            if left <= 0.1:
+                return self._too_slow()
             robots_request = Request(
                 url, priority=self.DOWNLOAD_PRIORITY, callback=NO_CALLBACK,
                 meta={"dont_obey_robotstxt": True, "dont_redirect": True, "dont_retry": True,
-                      "handle_httpstatus_all": True, ROBOTS_META: self.max_size})
+                      "handle_httpstatus_all": True, ROBOTS_META: self.max_size,
+                      "download_timeout": min(self.timeout, left)})
             try:
                 response = await self.crawler.engine.download_async(robots_request)
             except Exception as exc:
+                if deadline - monotonic() <= 0.1:
+                    return self._too_slow()
                 return self._unreachable(url, exc, request)
             status = response.status
             self._stats.inc_value(f"robotstxt/response_status_count/{status}")
@@ -137,6 +147,11 @@ class RFC9309RobotsMiddleware(RobotsTxtMiddleware):
                                    "treats the host as disallowed for this run")
             return self._parse(b"", request)  # 4xx and the rest: unavailable, allow all
         return self._parse(b"", request)  # more than five redirects: unavailable
+
+    def _too_slow(self) -> DisallowAll:
+        return DisallowAll("robots_unreachable", f"robots.txt took longer than {self.deadline:g} s"
+                           " over its redirects (link_deadline); RFC 9309 treats the host as "
+                           "disallowed for this run")
 
     def _unreachable(self, url: str, exc: Exception, request: Request) -> Any:
         verdict, detail = classify_failure(exc)

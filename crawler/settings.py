@@ -54,3 +54,12 @@ def shelfcheck_setting(settings: BaseSettings, key: str) -> Any:
     """A shelfcheck setting from the crawler settings' SHELFCHECK_SETTINGS, else its default."""
     value = (settings.getdict("SHELFCHECK_SETTINGS") or {}).get(key)
     return _DEFAULTS[key] if value is None else value
+
+
+def link_deadline(settings: BaseSettings) -> float:
+    """Seconds one link (or one host's robots.txt) may take over all hops, retries and waits."""
+    deadline = float(shelfcheck_setting(settings, "link_deadline") or 0.0)
+    if deadline > 0:
+        return deadline
+    return 3 * settings.getfloat("DOWNLOAD_TIMEOUT") + float(
+        shelfcheck_setting(settings, "retry_after_cap"))

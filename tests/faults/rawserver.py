@@ -17,7 +17,8 @@ Each label is its own host (127.0.0.100 + n), because robots.txt is read per hos
 - robots (every other path answers a small page): r5xx (robots.txt 503), rtimeout (never
   answers robots.txt), rreset (resets it), r4xx (404), r2xx (disallows /private),
   rredir (five redirects, across hosts, to rtarget's robots.txt that disallows /secret),
-  rredir6 (six redirects: unavailable, allow all), rhuge (5 MB: Disallow /late after 600 kB),
+  rredir6 (six redirects: unavailable, allow all), rslow (five redirects of 1.5 s each: past a
+  6 s deadline), rhuge (5 MB: Disallow /late after 600 kB),
   rendless (Disallow /nope, then comment lines without end);
 - tarpit: ``/t/N`` answers after 1.5 s with a 302 to ``/t/N+1`` (odd hops answer their first
   request with a 503 and ``Retry-After: 1``), forever;
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 ROBOTS = ("r5xx", "rtimeout", "rreset", "r4xx", "r2xx", "rredir", "rredir6", "rtarget",
-          "rhuge", "rendless")
+          "rhuge", "rendless", "rslow")
 LABELS = ("heads", "odd", *ROBOTS, "tarpit")
 PAGE = (b"<!doctype html><html><head><title>Training page</title></head><body><h1>Library "
         b"training</h1><p>Webinars and courses for library support staff.</p></body></html>")
@@ -121,7 +122,7 @@ class Raw:
             reset(writer)
         elif label == "r2xx":
             await self.send(writer, 200, b"User-agent: *\nDisallow: /private\n", ctype=text)
-        elif label in ("rredir", "rredir6"):
+        elif label in ("rredir", "rredir6", "rslow"):
             await self.send(writer, 301, headers={"Location": self.hosts[f"{label}-hop"]
                                                   + "/hop/1"})
         elif label == "rtarget":
@@ -213,17 +214,18 @@ async def serve(folder: Path, healthy: int) -> None:
         server = await asyncio.start_server(
             lambda r, w, label=label: raw.handle(label, r, w), address, 0, limit=1 << 16)
         raw.hosts[label] = f"http://{address}:{server.sockets[0].getsockname()[1]}"
-    for label, hops in (("rredir", 5), ("rredir6", 6)):
-        await redirect_chain(raw, label, hops)
+    for label, hops, delay in (("rredir", 5, 0.0), ("rredir6", 6, 0.0), ("rslow", 5, 1.5)):
+        await redirect_chain(raw, label, hops, delay)
     print(json.dumps({"hosts": raw.hosts}), flush=True)
     await asyncio.Event().wait()
 
 
-async def redirect_chain(raw: Raw, label: str, hops: int) -> None:
-    """robots.txt of `label` -> /hop/1 -> ... (alternating hosts) -> rtarget's robots.txt."""
+async def redirect_chain(raw: Raw, label: str, hops: int, delay: float) -> None:
+    """robots.txt of `label` -> /hop/1 -> ... -> rtarget's robots.txt, each hop after `delay`."""
     async def hop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
+            await asyncio.sleep(delay)
             path = head.split(b" ", 2)[1].decode()
             raw.record(host=f"{label}-hop", method="GET", path=path, t=time.time())
             n = int(path.rsplit("/", 1)[1]) if path.startswith("/hop/") else 0
@@ -235,7 +237,7 @@ async def redirect_chain(raw: Raw, label: str, hops: int) -> None:
         finally:
             writer.close()
 
-    address = "127.0.0.99" if label == "rredir" else "127.0.0.98"
+    address = {"rredir": "127.0.0.99", "rredir6": "127.0.0.98", "rslow": "127.0.0.97"}[label]
     server = await asyncio.start_server(hop, address, 0)
     raw.hosts[f"{label}-hop"] = f"http://{address}:{server.sockets[0].getsockname()[1]}"
 

@@ -87,6 +87,8 @@ def cases(web: RawWeb) -> dict[str, tuple[str, set[str], str]]:
                                                    "robots.txt"),
         "robots.txt after 5 redirects allows": (u("rredir", "/open"), {"ok"}, ""),
         "robots.txt after 6 redirects": (u("rredir6", "/secret"), {"ok"}, ""),
+        "robots.txt redirects past the deadline": (u("rslow", "/open"), {"robots_unreachable"},
+                                                   "link_deadline"),
         "5 MB robots.txt, rule past 500 KiB": (u("rhuge", "/late"), {"ok"}, ""),
         "endless robots.txt": (u("rendless", "/nope"), {"blocked"}, "robots.txt"),
         "endless robots.txt allows": (u("rendless", "/x"), {"ok"}, ""),

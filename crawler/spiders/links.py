@@ -155,12 +155,16 @@ class LinkSpider(scrapy.Spider):
             return self._request(task, row.url, task.method, conditional=True)
         except ValueError as exc:
             return self._finish(task, "invalid_url", detail=str(exc))
+        except Exception as exc:  # never a link left open
+            self.logger.debug("requesting %s raised", row.url, exc_info=exc)
+            return self._finish(task, "check_error", detail=f"shelfcheck could not request it: "
+                                f"{type(exc).__name__}: {short_error(exc)}")
 
     def _probe_request(self, row: LinkRow) -> Any:
         url = self.judge.probe_started(row.url, row.host)
         try:
             return self._request(self._task("probe", url, row.host), url, "GET", priority=50)
-        except ValueError:
+        except Exception:  # no probe: pages of the host are judged without one
             self.probes[row.host].done = True
             return None
 

@@ -249,3 +249,17 @@ def test_head_failure_falls_back_to_get(spider: LinkSpider) -> None:
         (again,) = answer(spider, task, status, {})
         assert isinstance(again, Request) and again.method == "GET", status
     assert short_error(RuntimeError("x"))
+
+
+def test_a_request_that_cannot_be_built_ends_its_link(spider: LinkSpider,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from shelfcheck.crawler.linksource import LinkRow
+    from shelfcheck.crawler.spiders import links
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError("odd URL")
+
+    monkeypatch.setattr(links, "build_request", broken)
+    item = spider._link_request(LinkRow(7, "http://example.org/x", "example.org", None, None))
+    assert item["verdict"] == "check_error" and "TypeError: odd URL" in item["detail"]
+    assert item["link_id"] == 7

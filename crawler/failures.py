@@ -117,7 +117,12 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
                               txerror.ConnectError, DownloadFailedError,
                               DownloadCancelledError, ConnectionError)):
             return "connection_error", f"connection failed: {_short(cause)}"
-    return "connection_error", f"download failed: {_short(exc)}"
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) or type(cause).__module__.startswith(
+                ("twisted.internet", "twisted.web", "OpenSSL", "h2")):
+            return "connection_error", f"download failed: {_short(cause)}"
+    # Not a network failure: a bug in a component on the way (the debug log has it).
+    return "check_error", f"shelfcheck could not fetch it: {type(exc).__name__}: {_short(exc)}"
 
 
 def failure_verdict(exc: BaseException | None, url: str) -> tuple[str, str]:

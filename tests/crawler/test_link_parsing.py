@@ -109,6 +109,16 @@ def test_decoding_never_raises(body: bytes, ctype: bytes | None) -> None:
     assert isinstance(utf8_body(response), bytes)
 
 
+def test_a_bug_on_the_way_is_not_a_network_failure() -> None:
+    from twisted.internet.error import ConnectionLost
+
+    assert classify_failure(ResponseFailed([Failure(ConnectionLost("gone"))]))[0] == \
+        "connection_error"
+    assert classify_failure(ConnectionResetError(104, "reset"))[0] == "connection_error"
+    verdict, detail = classify_failure(KeyError("shelfcheck_wait"))
+    assert verdict == "check_error" and "KeyError" in detail
+
+
 def test_utf16_not_found_is_read_as_declared() -> None:
     page = "<html><title>Page not found</title><h1>Page not found</h1></html>".encode("utf-16")
     response = HtmlResponse("http://example.org/", body=page,

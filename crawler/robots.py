@@ -23,7 +23,10 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Request
 from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 
 from shelfcheck.crawler.failures import (
     REDIRECTS,
@@ -89,10 +92,6 @@ class RFC9309RobotsMiddleware(RobotsTxtMiddleware):
         super().process_request_2(rp, request)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
-        from scrapy.utils.defer import maybe_deferred_to_future
-        from scrapy.utils.httpobj import urlparse_cached
-        from twisted.internet.defer import Deferred
-
         url = urlparse_cached(request)
         netloc = url.netloc
         if netloc not in self._parsers:

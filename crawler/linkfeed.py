@@ -15,7 +15,7 @@ from typing import Literal
 
 from shelfcheck.crawler.linksource import LinkRow, LinkSource
 
-Step = tuple[Literal["link", "probe", "invalid"], LinkRow]
+Step = tuple[Literal["link", "probe", "invalid"], LinkRow, int]  # (kind, row, priority)
 
 
 @dataclass
@@ -27,6 +27,13 @@ class HostFeed:
     outstanding: int = 0
     exhausted: bool = False
     ahead: deque[LinkRow] = field(default_factory=deque)
+    remaining: int = 0  # links not yet sent
+
+    @property
+    def priority(self) -> int:
+        """Longer queues first, so the busiest host, which sets the floor, is kept full
+        (below the soft-404 probe's 50: pages wait for their host's probe)."""
+        return min(self.remaining // 100, 40)
 
     def next(self) -> LinkRow | None:
         if self.ahead:
@@ -66,24 +73,25 @@ class Feeder:
     def refill(self, probe: bool) -> list[Step]:
         """What to send now: new hosts while there is room, then each host topped up.
 
-        A "link" step is counted as out at once (`done` takes it back); a "probe" step asks
-        for the host's soft-404 probe; an "invalid" step is a link without a usable host.
+        A "link" step is counted as out at once (`done` takes it back) and carries its request
+        priority (`HostFeed.priority`); a "probe" step asks for the host's soft-404 probe; an
+        "invalid" step is a link without a usable host.
         """
         out: list[Step] = []
         host_cap, total_cap, max_hosts = self.capacity()
         while self._hosts and len(self.feeds) < max_hosts and self.outstanding < total_cap:
-            host, _count = self._hosts.popleft()
+            host, count = self._hosts.popleft()
             if not host:
-                out.extend(("invalid", row) for row in self.source.iter_host(host))
+                out.extend(("invalid", row, 0) for row in self.source.iter_host(host))
                 continue
-            feed = HostFeed(host, self.source.iter_host(host))
+            feed = HostFeed(host, self.source.iter_host(host), remaining=count)
             first = feed.next()
             if first is None:
                 continue
             self.feeds[host] = feed
             feed.ahead.append(first)
             if probe:
-                out.append(("probe", first))
+                out.append(("probe", first, 50))
         for host, feed in list(self.feeds.items()):
             while feed.outstanding < host_cap and self.outstanding < total_cap:
                 row = feed.next()
@@ -91,7 +99,8 @@ class Feeder:
                     break
                 feed.outstanding += 1
                 self.outstanding += 1
-                out.append(("link", row))
+                feed.remaining -= 1
+                out.append(("link", row, feed.priority))
             if feed.exhausted and not feed.ahead and feed.outstanding == 0:
                 del self.feeds[host]
             if self.outstanding >= total_cap:

@@ -120,7 +120,7 @@ class LinkSpider(scrapy.Spider):
         except Exception as exc:
             self._reading_failed(exc)
             return out
-        for step, row in steps:
+        for step, row, priority in steps:
             if step == "invalid":
                 out.append(self._finish(self._task("link", row.url, "", row), "invalid_url",
                                         detail="not a valid http(s) URL"))
@@ -129,7 +129,7 @@ class LinkSpider(scrapy.Spider):
                 if request is not None:
                     out.append(request)
             else:
-                out.append(self._link_request(row))
+                out.append(self._link_request(row, priority))
         return [o for o in out if o is not None]
 
     def _reading_failed(self, exc: Exception) -> None:
@@ -147,12 +147,13 @@ class LinkSpider(scrapy.Spider):
         self.retries.start(task)
         return task
 
-    def _link_request(self, row: LinkRow) -> Any:
+    def _link_request(self, row: LinkRow, priority: int = 0) -> Any:
         task = self._task("link", row.url, row.host, row)
         task.seen.add(row.url)
         task.method = first_method(row.url, self.link_method)
         try:
-            return self._request(task, row.url, task.method, conditional=True)
+            return self._request(task, row.url, task.method, conditional=True,
+                                 priority=priority)
         except ValueError as exc:
             return self._finish(task, "invalid_url", detail=str(exc))
         except Exception as exc:  # never a link left open

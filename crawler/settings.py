@@ -34,7 +34,6 @@ def scrapy_settings(settings: Settings, **extra: Any) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": settings.log_level,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "DNS_TIMEOUT": min(settings.download_timeout, 10),
         # Every address of a host (IPv4 and IPv6), tried in turn by Twisted's HostnameEndpoint;
         # Scrapy's default resolver returns only the first one.

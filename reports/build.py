@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from shelfcheck.catalog.events import EVENT_KINDS
+from shelfcheck.catalog.events import EVENT_KINDS, SUMMARY_COUNTS
 from shelfcheck.catalog.models import (
     ChangeEvent,
     CrawlRun,
@@ -29,6 +29,7 @@ from shelfcheck.catalog.models import (
     Section,
 )
 from shelfcheck.catalog.queries import offering_rows, suggestion_for
+from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.reports.model import (
     BAD_RUN_OUTCOMES,
     LINK_STATES,
@@ -77,13 +78,7 @@ def build_report(
         unverifiable=sum(1 for link in links if link.state == "unverifiable"),
         unchecked=_unchecked(session),
         no_url=len(no_url),
-        recovered=count("link_recovered"),
-        offerings_added=count("offering_added"),
-        offerings_removed=count("offering_removed"),
-        offerings_rescheduled=count("offering_rescheduled"),
-        offerings_updated=count("offering_updated"),
-        offerings_ended=count("offering_ended"),
-        fees_changed=count("fee_changed"),
+        **{counter: count(kind) for kind, counter in SUMMARY_COUNTS.items()},
         warnings=len(unreachable) + len(drift) + len(run_warnings),
     )
     return Report(
@@ -275,18 +270,6 @@ def _suggestion(url: str, state: str, target: str | None) -> str | None:
     if suggestion and state == "broken" and not is_web_url(url):
         return None  # an archive search for javascript: or a typo helps nobody
     return suggestion
-
-
-def verdict_message(key: str | None) -> str | None:
-    """The readable message of a link-check verdict key, when the link checker knows it."""
-    if key is None:
-        return None
-    try:
-        from shelfcheck.catalog.verdicts import VERDICTS
-    except ImportError:
-        return None
-    verdict = VERDICTS.get(key)
-    return verdict.message if verdict else None
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from shelfcheck.catalog.verdicts import FAILING, UNVERIFIABLE
-from tests.conftest import ROOT
 from tests.faults.world import FAST, clean_env, measure, query, run, shelfcheck_cmd, write_catalog
+from tests.loopback import JsonReadyServer
 
 HEALTHY_HOSTS = 20
 DEADLINE = 6.0
@@ -30,26 +30,19 @@ MEMORY_LIMIT_MB = 300
 PROMPT_SECONDS = 3.0  # the healthy hosts are done this soon after the run's first request
 
 
-class RawWeb:
+class RawWeb(JsonReadyServer):
     """`python -m tests.faults.rawserver` in a child process."""
 
+    module = "tests.faults.rawserver"
+
     def __init__(self, folder: Path) -> None:
+        super().__init__("--dir", str(folder), "--healthy", str(HEALTHY_HOSTS))
         self.folder = folder
-        self.proc: subprocess.Popen[str] | None = None
-        self.hosts: dict[str, str] = {}
 
-    def __enter__(self) -> RawWeb:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.faults.rawserver", "--dir", str(self.folder),
-             "--healthy", str(HEALTHY_HOSTS)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        self.hosts = json.loads(self.proc.stdout.readline())["hosts"]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait()
+    @property
+    def hosts(self) -> dict[str, str]:
+        hosts: dict[str, str] = self.info["hosts"]
+        return hosts
 
     def url(self, host: str, path: str) -> str:
         return self.hosts[host] + path

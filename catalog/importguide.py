@@ -35,6 +35,9 @@ _CHROME_SELECTORS = (
     "#s-lg-guide-header", "#s-lg-guide-prev-next", "#s-lib-footer-public", "#s-lg-public-skiplink",
     "#s-lg-alert", ".s-lg-boxnav", "#s-lg-side-nav", ".s-lg-tabs-side", ".sr-only",
     ".visually-hidden", "[class*=s-lib-profile]",
+    # Asides and notes are not the guide's resources: sidebars, callouts, and the flags and
+    # upcoming-offerings lists of shelfcheck's own guide.html.
+    "aside", "[role=complementary]", "[role=note]",
 )
 _PAGE_CHROME_TAGS = ("header", "footer")
 _CONTENT_TAGS = ("main", "article", "section")

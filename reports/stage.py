@@ -21,9 +21,11 @@ def run_report(settings: Settings) -> StepResult:
         stats = {"paths": paths, "report_id": written.record_id,
                  "email_error": written.email_error}
         outcome = "failed" if written.email_error else "ok"
+        from shelfcheck.text import plural
+
         folders = sorted({str(p.parent) for p in written.paths})
-        summary = (f"{written.actions} changes to act on; wrote {len(paths)} files "
-                   f"in {', '.join(folders)}")
+        summary = (f"{plural(written.actions, 'change')} to act on; "
+                   f"wrote {plural(len(paths), 'file')} in {', '.join(folders)}")
         if written.email_error:
             summary += f"; e-mail failed: {written.email_error}"
         with transaction(engine) as session:

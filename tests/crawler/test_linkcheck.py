@@ -145,7 +145,7 @@ def test_every_verdict_politeness_and_confirmation(
     assert first.returncode == 0, first.stderr
     assert "checked 43/43 links" in first.stderr
     assert "Links that are not ok:" in first.stdout
-    assert "1 resources have no URL (no_url)" in first.stdout
+    assert "1 resource has no URL (no_url)" in first.stdout
     engine = open_database(db_url)
     try:
         run1 = last_run(engine)

@@ -96,10 +96,13 @@ def import_guide_cmd(source: str, out: str | None) -> None:
     """Read a LibGuides-style page (file or URL) and write a catalog file that `sync` accepts."""
     from shelfcheck.catalog.importguide import ImportGuideError, dump_catalog, import_guide
 
+    warnings: list[str] = []
     try:
-        data = import_guide(source)
+        data = import_guide(source, warnings=warnings)
     except ImportGuideError as exc:
         raise UsageError(str(exc)) from None
+    for warning in warnings:
+        click.echo(f"warning: {source}: {warning}", err=True)
     text = dump_catalog(data)
     if out:
         from shelfcheck.exports.atomic import atomic_write_text

@@ -29,9 +29,11 @@ def test_verdicts_have_stable_keys_and_messages() -> None:
         "ok", "redirected", "not_found", "gone", "server_error", "timeout", "dns_error",
         "connection_error", "tls_error", "soft_404", "blocked", "rate_limited",
         "redirect_loop", "invalid_url", "no_url", "redirect_to_home", "parked",
-        "content_changed", "client_error", "login_required", "maintenance"}
+        "content_changed", "client_error", "login_required", "maintenance", "tarpit",
+        "bad_response", "check_error", "robots_unreachable"}
     assert all(v.message.endswith(".") for v in VERDICTS.values())
-    assert {"blocked", "rate_limited", "login_required", "maintenance"} == UNVERIFIABLE
+    assert {"blocked", "rate_limited", "login_required", "maintenance", "check_error",
+            "robots_unreachable"} == UNVERIFIABLE
     import shelfcheck.catalog.linkstate as ls
 
     assert ls.FAILING == FAILING and ls.UNVERIFIABLE == UNVERIFIABLE

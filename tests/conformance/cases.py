@@ -141,10 +141,12 @@ CASES: list[Case] = [
     Case(LINKCHECKER, "tests/checker/test_http_redirect.py: redirect5 (to file:)",
          "a redirect to file: is an error", "/c/redirect_newscheme_file",
          {"/c/redirect_newscheme_file": [redirect(302, "file:README")]}, "invalid_url"),
+    # linkinator calls it broken; RFC 9309 (issue #17) makes a host whose robots.txt cannot be
+    # fetched disallowed for the run, so the link is unverifiable (docs/verdicts.md §3).
     Case(LINKINATOR, "test/test.redirects.ts: reports a failed redirect target as broken",
-         "302 to an unreachable host is broken", "/l/unreachable",
+         "302 to an unreachable host is not checked (robots.txt unreachable)", "/l/unreachable",
          {"/l/unreachable": [redirect(302, "http://127.0.0.1:1/unreachable")]},
-         "connection_error"),
+         "robots_unreachable"),
     # --- the URL as written ---------------------------------------------------------------
     Case(HTMLTEST, "htmltest/check-link_test.go: TestAnchorExternalHrefUTF8",
          "a raw UTF-8 path is sent percent-encoded", "/h/2014/source-disclosed-≠-open-source/",

@@ -35,6 +35,8 @@ EVENT_KINDS: dict[str, EventKind] = {
         EventKind("provider_unreachable", "warning", "A provider's listing could not be fetched."),
         EventKind("extractor_drift", "warning",
                   "A listing yielded far fewer items than before; check its recipe."),
+        EventKind("provider_recovered", "info",
+                  "A provider's listing can be read again."),
         EventKind("run_inconclusive", "warning",
                   "A run looked like a local network failure; nothing was changed."),
     )

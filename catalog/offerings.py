@@ -5,10 +5,11 @@ session and tracking parameters, query order and fragments do not matter), or el
 the normalized title and the start date.
 
 Rules (see issue 4):
-- A provider whose pages did not all load is *unreachable*: one `provider_unreachable` event, and
-  its offerings stay exactly as they were.
+- A provider whose pages did not all load is *unreachable*: its offerings stay exactly as they
+  were, and a `provider_unreachable` event is written when the problem starts (catalog.health).
 - A crawl that loaded but yielded no items, or fewer than `drift_ratio` of the last good count,
-  is *drift*: one `extractor_drift` event, nothing changes.
+  is *drift*: nothing changes; an `extractor_drift` event when the problem starts. A healthy
+  crawl after either writes `provider_recovered`.
 - Only a complete, healthy crawl marks offerings removed (before their end) or ended (after it).
 - The first healthy crawl of a provider is its baseline: offerings are stored without
   `offering_added` events.
@@ -34,7 +35,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shelfcheck.catalog.events import record_event
-from shelfcheck.catalog.models import CrawlRun, FeeTier, Offering, Provider
+from shelfcheck.catalog.health import RECOVERED_EVENT, observe
+from shelfcheck.catalog.models import CrawlRun, FeeTier, HealthState, Offering, Provider
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 
 KEY_MAX = 700
@@ -361,8 +363,7 @@ def _unhealthy(applier: _Applier, crawl: ProviderCrawl, drift_ratio: float,
         outcome.status = "unreachable"
         outcome.detail = (f"{len(crawl.failures)} of {crawl.pages + len(crawl.failures)} pages "
                           f"failed: {listed}{more}; its offerings were kept as they were")
-        applier.event("provider_unreachable", None, url=first.url, title=provider.name,
-                      detail=outcome.detail)
+        _problem(applier, HealthState.UNREACHABLE, url=first.url, detail=outcome.detail)
         return True
     count = len(crawl.records)
     last = provider.last_good_count
@@ -374,11 +375,26 @@ def _unhealthy(applier: _Applier, crawl: ProviderCrawl, drift_ratio: float,
             f"{count} offerings found, the last good crawl had {last if last else 'none'}: "
             f"check the recipe of '{provider.slug}' ({where})" + (f"; {hints}" if hints else "")
             + "; nothing was removed")
-        applier.event("extractor_drift", None, url=crawl.listing_url, title=provider.name,
-                      old=str(last) if last is not None else None, new=str(count),
-                      detail=outcome.detail)
+        _problem(applier, HealthState.DRIFT, url=crawl.listing_url, detail=outcome.detail,
+                 old=str(last) if last is not None else None, new=str(count))
         return True
     return False
+
+
+def _problem(applier: _Applier, state: HealthState, *, url: str | None, detail: str | None,
+             **fields: Any) -> None:
+    """Note the provider's health; an event only when a problem starts, changes or ends."""
+    edge = observe(applier.session, applier.provider, state, now=applier.now, url=url,
+                   detail=detail)
+    if edge is None:
+        return
+    if edge.kind == RECOVERED_EVENT and edge.was is not None and edge.was_since is not None:
+        fields = {"old": edge.was.value, "new": state.value,
+                  "detail": f"healthy again; {edge.was.value} since "
+                            f"{edge.was_since.isoformat()} ({edge.was_runs} crawls)"}
+    else:
+        fields["detail"] = detail
+    applier.event(edge.kind, None, url=url, title=applier.provider.name, **fields)
 
 
 def apply_provider_crawl(
@@ -430,6 +446,7 @@ def apply_provider_crawl(
             applier.disappear(offering, cancelled=key in cancelled)
     provider.last_good_crawl_at = now
     provider.last_good_count = len(crawl.records)
+    _problem(applier, HealthState.OK, url=crawl.listing_url, detail=None)
     outcome.status = "baseline" if baseline else "ok"
     outcome.events = applier.events
     session.flush()

@@ -391,7 +391,7 @@ def _problem(applier: _Applier, state: HealthState, *, url: str | None, detail: 
     if edge.kind == RECOVERED_EVENT and edge.was is not None and edge.was_since is not None:
         fields = {"old": edge.was.value, "new": state.value,
                   "detail": f"healthy again; {edge.was.value} since "
-                            f"{edge.was_since.isoformat()} ({edge.was_runs} crawls)"}
+                            f"{edge.was_since:%Y-%m-%d %H:%M} UTC ({edge.was_runs} crawls)"}
     else:
         fields["detail"] = detail
     applier.event(edge.kind, None, url=url, title=applier.provider.name, **fields)

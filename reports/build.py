@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from shelfcheck.catalog.dismissals import Dismissal, dismissals_holding
 from shelfcheck.catalog.events import EVENT_KINDS
 from shelfcheck.catalog.models import (
     ChangeEvent,
@@ -43,7 +44,8 @@ from shelfcheck.reports.model import (
     Summary,
     UpcomingRow,
 )
-from shelfcheck.reports.templating import is_web_url
+from shelfcheck.reports.problems import inconclusive, merge_changes, open_links, open_providers
+from shelfcheck.reports.templating import is_web_url, zone
 
 RUN_KINDS = ("links", "listings")
 UPCOMING_DAYS = 30
@@ -55,26 +57,30 @@ def build_report(
 ) -> Report:
     """The report of the change events in [start, end) and of the current state of the catalog."""
     runs = _runs(session, start, end)
-    changes = list(_changes(session, start, end))
-    links = list(_links(session, start))
+    changes = merge_changes(_changes(session, start, end))
+    today = end.astimezone(zone(timezone)).date()
+    links = list(_links(session, start, dismissals_holding(session, today)))
     no_url = list(_no_url(session))
     by_kind: dict[str, list[ChangeRow]] = {}
     for change in changes:
         by_kind.setdefault(change.kind, []).append(change)
     run_warnings = _run_warnings(runs, by_kind.get("run_inconclusive", []))
-    unreachable = by_kind.get("provider_unreachable", [])
-    drift = by_kind.get("extractor_drift", [])
+    open_rows = open_providers(session, start) + open_links(session, links)
     training = _training(changes)
     upcoming = _upcoming(session, end, end + timedelta(days=UPCOMING_DAYS))
 
     def count(kind: str) -> int:
         return len(by_kind.get(kind, []))
 
+    def undismissed(state: str) -> int:
+        return sum(1 for link in links if link.state == state and link.dismissed is None)
+
+    providers_open = sum(1 for row in open_rows if not row.is_link)
     summary = Summary(
         links_checked=_links_checked(session, start, end),
-        broken=sum(1 for link in links if link.state == "broken"),
-        redirected=sum(1 for link in links if link.state == "redirected"),
-        unverifiable=sum(1 for link in links if link.state == "unverifiable"),
+        broken=undismissed("broken"),
+        redirected=undismissed("redirected"),
+        unverifiable=undismissed("unverifiable"),
         unchecked=_unchecked(session),
         no_url=len(no_url),
         recovered=count("link_recovered"),
@@ -84,14 +90,16 @@ def build_report(
         offerings_updated=count("offering_updated"),
         offerings_ended=count("offering_ended"),
         fees_changed=count("fee_changed"),
-        warnings=len(unreachable) + len(drift) + len(run_warnings),
+        warnings=providers_open + len(run_warnings),
+        dismissed=sum(1 for link in links if link.dismissed is not None),
+        open=len(open_rows),
     )
     return Report(
         generated_at=now, period_start=start, period_end=end, timezone=timezone,
         summary=summary, runs=runs, changes=changes, links=links, no_url=no_url,
-        training=training, unreachable=unreachable, drift=drift, run_warnings=run_warnings,
+        training=training, open=open_rows, run_warnings=run_warnings,
         recovered=by_kind.get("link_recovered", []), upcoming=upcoming,
-        upcoming_days=UPCOMING_DAYS,
+        upcoming_days=UPCOMING_DAYS, inconclusive=inconclusive(runs),
     )
 
 
@@ -236,7 +244,8 @@ def _contract_values(
     return values[0], values[1], "; ".join(notes) or None
 
 
-def _links(session: Session, start: datetime) -> Iterator[LinkRow]:
+def _links(session: Session, start: datetime,
+           dismissed: dict[int, Dismissal]) -> Iterator[LinkRow]:
     """Links that are not ok and used by an active resource: broken, redirected, unverifiable."""
     state_order = case({state: i for i, state in enumerate(LINK_STATES)}, value=Link.state)
     query = (
@@ -253,7 +262,7 @@ def _links(session: Session, start: datetime) -> Iterator[LinkRow]:
                   Section.position, Resource.position, Resource.id)
         .execution_options(**STREAM)
     )
-    for _link_id, group in itertools.groupby(session.execute(query), key=lambda r: r[0]):
+    for link_id, group in itertools.groupby(session.execute(query), key=lambda r: r[0]):
         rows = list(group)
         (_, url, state, verdict, status, detail, since, first_failed, checked,
          target) = rows[0][:10]
@@ -266,6 +275,7 @@ def _links(session: Session, start: datetime) -> Iterator[LinkRow]:
             sections=_unique(r[11] for r in rows),
             providers=_unique(r[12] for r in rows if r[12]),
             new=since is not None and since >= start,
+            dismissed=dismissed.get(link_id),
         )
 
 

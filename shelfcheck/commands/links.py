@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import TextIO
 
 import click
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, joinedload
 
 from shelfcheck.app import App
@@ -117,25 +117,38 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
         sys.exit(EXIT_BROKEN)
 
 
-@click.command("links")
-@click.option("--state", "states", multiple=True, type=click.Choice(STATES),
-              help="Show only links in this state (repeatable).")
+@click.group("links", invoke_without_command=True)
+@click.option("--state", "states", multiple=True, type=click.Choice((*STATES, "dismissed")),
+              help="Show only links in this state (repeatable); dismissed: the dismissed ones.")
 @click.pass_obj
 def links_cmd(app: App, states: tuple[str, ...]) -> None:
-    """List the links of active resources with their state, resources and sections."""
+    """List the links of active resources with their state, resources and sections.
+
+    `links dismiss URL --reason TEXT` says "we know" about a link; `links undismiss URL` takes
+    it back.
+    """
+    if click.get_current_context().invoked_subcommand:
+        return
+    from shelfcheck.commands.dismiss import held_dismissals
+
     with app.session() as session:
         used = select(Resource.link_id).where(Resource.state == "active",
                                               Resource.link_id.is_not(None))
         query = select(Link).where(Link.id.in_(used)).order_by(Link.state, Link.url)
+        dismissed = held_dismissals(app, session)
         if states:
-            query = query.where(Link.state.in_(states))
+            wanted: ColumnElement[bool] = Link.state.in_(states)
+            if "dismissed" in states:
+                wanted = wanted | Link.id.in_(list(dismissed))
+            query = query.where(wanted)
         links = list(session.scalars(query))
         users = _users(session, [link.id for link in links])
         table = []
         for link in links:
             holders = users.get(link.id, [])
             table.append((
-                link.state, link.last_verdict or "", link.url,
+                link.state + (" (dismissed)" if link.id in dismissed else ""),
+                link.last_verdict or "", link.url,
                 "; ".join(r.title for r in holders),
                 "; ".join(sorted({r.section.name for r in holders})),
                 link.state_since.date().isoformat() if link.state_since else "",
@@ -149,4 +162,12 @@ def links_cmd(app: App, states: tuple[str, ...]) -> None:
     click.echo(f"\n{len(table)} links")
 
 
+def _add_subcommands() -> None:
+    from shelfcheck.commands.dismiss import SUBCOMMANDS
+
+    for command in SUBCOMMANDS:
+        links_cmd.add_command(command)
+
+
+_add_subcommands()
 COMMANDS = [check_links_cmd, links_cmd]

@@ -1,4 +1,4 @@
-"""Provider health: events only at the edges of a problem (issue 14 §1), on SQLite and PostgreSQL."""
+"""Provider health: events only at the edges of a problem (issue 14 §1), SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.health import open_problems
 from shelfcheck.catalog.models import HealthState, Provider, ProviderHealth
 from shelfcheck.catalog.offerings import PageFailure
-from tests.catalog.test_offerings import NOW, apply, crawl, db  # noqa: F401  (fixture)
+from tests.catalog.test_offerings import NOW, apply, crawl
+from tests.catalog.test_offerings import db as db
 
 
 def health(engine: Engine, slug: str) -> ProviderHealth:

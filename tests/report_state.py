@@ -2,7 +2,8 @@
 
 The description names providers, sections with resources, link states, runs with the links they
 checked, offerings with fees, change events (recorded through `catalog.events.record_event`),
-provider health states, link dismissals and earlier reports. Times are ISO 8601 strings with an offset.
+provider health states, link dismissals and earlier reports. Times are ISO 8601 strings with an
+offset.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from shelfcheck.catalog.models import (
     FeeTier,
     HealthState,
     Link,
-    LinkDismissal,
     LinkCheck,
+    LinkDismissal,
     Offering,
     Provider,
     ProviderHealth,

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.db import transaction
-from shelfcheck.catalog.models import ReportRecord, utcnow
+from shelfcheck.catalog.models import ReportRecord, Resource, utcnow
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError, UsageError
 from shelfcheck.exports.atomic import atomic_write_bytes
@@ -27,6 +27,15 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 7
 FILE_PREFIX = "shelfcheck-report-"
+
+
+class CatalogEmpty(UsageError):
+    """There is nothing to report on: the catalog database has no resources."""
+
+
+EMPTY_CATALOG = ("the catalog is empty: there are no resources to report on. Load the guide "
+                 "with `shelfcheck catalog sync FILE` (or `shelfcheck refresh`, which syncs "
+                 "`catalog_file`, else the packaged guide), then run `shelfcheck report` again")
 
 
 @dataclass
@@ -117,6 +126,8 @@ def write_report(
 
     with snapshot(engine) as session:
         start, end = resolve_period(session, since=since, until=until, now=now)
+        if session.scalar(select(Resource.id).where(Resource.state == "active").limit(1)) is None:
+            raise CatalogEmpty(EMPTY_CATALOG)
         report = build_report(session, start=start, end=end, now=now,
                               timezone=settings.timezone)
 

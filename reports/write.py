@@ -50,6 +50,14 @@ class ReportOutcome:
     emailed: bool = False
     email_error: str | None = None
     summary: dict[str, int] = field(default_factory=dict)
+    notify_error: str | None = None
+
+    @property
+    def delivery_error(self) -> str | None:
+        """What failed to reach its readers (e-mail, notifications); the files were written."""
+        errors = [f"e-mail failed: {self.email_error}" if self.email_error else None,
+                  self.notify_error]
+        return "; ".join(e for e in errors if e) or None
 
 
 def default_since(session: Session, until: datetime) -> datetime:
@@ -144,6 +152,7 @@ def write_report(
     email_error: str | None = None
     if send:
         email_error = _send(settings, report, rendered)
+    notify_error = _notify(settings, report, paths)
 
     with transaction(engine) as session:
         record = ReportRecord(generated_at=now, period_start=start, period_end=end,
@@ -157,7 +166,18 @@ def write_report(
         paths=paths, record_id=record_id, period_start=start, period_end=end,
         actions=summary.actions, emailed=send and not email_error, email_error=email_error,
         summary={name: getattr(summary, name) for name in summary.__dataclass_fields__},
+        notify_error=notify_error,
     )
+
+
+def _notify(settings: Settings, report: Report, paths: list[Path]) -> str | None:
+    from shelfcheck.reports.notify import notify_report
+
+    if not settings.notify_urls:
+        return None
+    html = [p for p in paths if p.suffix == ".html"]
+    where = (html or paths)[-1].resolve() if paths else None
+    return notify_report(settings, report, where)
 
 
 def _send(settings: Settings, report: Report, rendered: dict[str, bytes]) -> str | None:

@@ -23,6 +23,7 @@ from shelfcheck.catalog.runs import StepResult, abort_running, finish_run, start
 from shelfcheck.catalog.sync import last_synced_hash, sync_catalog
 from shelfcheck.childproc import ChildSpec, failed_step, run_in_child
 from shelfcheck.config import Settings
+from shelfcheck.errors import short_error
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def run_steps(
     def done(result: StepResult) -> None:
         log.info("step %s: %s%s", result.kind, result.outcome,
                  f": {result.summary}" if result.summary else "")
+        _notify_problems(settings, engine, result)
         outcome.steps.append(result)
         if on_step is not None:
             on_step(result)
@@ -112,6 +114,19 @@ def run_steps(
                     outcome.stopped = True
             done(result)
     return outcome
+
+
+def _notify_problems(settings: Settings, engine: Engine, result: StepResult) -> None:
+    """Notify (`notify_on`) about the problems a links or listings run found; errors are logged."""
+    if not settings.notify_urls or result.kind not in ("links", "listings") or not result.run_id:
+        return
+    from shelfcheck.reports.notify import notify_new_problems
+
+    try:
+        with transaction(engine) as session:
+            notify_new_problems(settings, session, result.run_id)
+    except Exception as exc:  # a notification never fails the run
+        log.error("notification after run %s failed: %s", result.run_id, short_error(exc))
 
 
 def _run_step(
@@ -218,17 +233,15 @@ def report_step(settings: Settings) -> StepResult:
         written = write_report(engine, settings)
         paths = [str(p) for p in written.paths]
         stats = {"paths": paths, "report_id": written.record_id,
-                 "email_error": written.email_error}
-        outcome = "failed" if written.email_error else "ok"
+                 "email_error": written.email_error, "notify_error": written.notify_error}
+        outcome = "failed" if written.delivery_error else "ok"
         folders = sorted({str(p.parent) for p in written.paths})
         summary = (f"{written.actions} changes to act on; wrote {len(paths)} files "
                    f"in {', '.join(folders)}")
-        if written.email_error:
-            summary += f"; e-mail failed: {written.email_error}"
+        if written.delivery_error:
+            summary += f"; {written.delivery_error}"
         with transaction(engine) as session:
-            finish_run(session, run_id, outcome, stats,
-                       detail=f"e-mail failed: {written.email_error}"
-                       if written.email_error else None)
+            finish_run(session, run_id, outcome, stats, detail=written.delivery_error)
         return StepResult("report", outcome, run_id, summary, stats)
     finally:
         engine.dispose()

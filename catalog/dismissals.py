@@ -61,7 +61,7 @@ def dismiss(session: Session, url: str, *, reason: str, until: date | None, now:
     link = find_link(session, url)
     if link.state not in DISMISSABLE:
         raise UsageError(f"the link {link.url} is {link.state}: only a link that is "
-                         f"{', '.join(DISMISSABLE)} can be dismissed")
+                         f"{', '.join(DISMISSABLE[:-1])} or {DISMISSABLE[-1]} can be dismissed")
     row = session.get(LinkDismissal, link.id)
     if row is None:
         row = LinkDismissal(link_id=link.id)

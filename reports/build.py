@@ -8,6 +8,7 @@ in SQL.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +23,7 @@ from shelfcheck.catalog.events import EVENT_KINDS
 from shelfcheck.catalog.models import (
     ChangeEvent,
     CrawlRun,
+    FeeTier,
     Link,
     LinkCheck,
     Offering,
@@ -151,6 +153,13 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
         .scalar_subquery()
     )
     provider_id = func.coalesce(ChangeEvent.provider_id, Offering.provider_id, link_provider)
+    currency = (
+        select(func.min(FeeTier.currency))
+        .where(FeeTier.offering_id == ChangeEvent.offering_id,
+               FeeTier.tier == func.coalesce(ChangeEvent.tier, ""))
+        .correlate(ChangeEvent)
+        .scalar_subquery()
+    )
     query = (
         select(
             ChangeEvent.id, ChangeEvent.kind, ChangeEvent.severity, ChangeEvent.detected_at,
@@ -159,6 +168,7 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
             ChangeEvent.detail, ChangeEvent.resources, ChangeEvent.sections,
             Offering.title, Offering.url, Offering.start_at, Offering.end_at,
             Provider.slug, Provider.name,
+            case((ChangeEvent.kind == "fee_changed", currency), else_=None),
         )
         .outerjoin(Offering, Offering.id == ChangeEvent.offering_id)
         .outerjoin(Provider, Provider.id == provider_id)
@@ -170,13 +180,13 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
     rows: list[ChangeRow] = []
     for (id_, kind, severity, detected_at, run_id, url, title, tier, old, new, verdict,
          http_status, detail, resources, sections, off_title, off_url, off_start, off_end,
-         slug, name) in \
-            session.execute(query):
+         slug, name, fee_currency) in session.execute(query):
         spec = EVENT_KINDS.get(kind)
         if kind in _CONTRACT:
             old, new, detail = _contract_values(kind, old, new, detail)
             if kind == "fee_changed":
                 tier = tier or ""  # "" is the tier of a single price
+                fee_currency = fee_currency or _currency_of(detail)
         if kind == "extractor_drift" and slug:
             drift_slugs.add(slug)
         rows.append(ChangeRow(
@@ -185,7 +195,7 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
             provider_name=name, resources=tuple(resources or ()), sections=tuple(sections or ()),
             title=title if title is not None else off_title, old=old, new=new, tier=tier,
             verdict=verdict, http_status=http_status, detail=detail, start=off_start,
-            end=off_end,
+            end=off_end, currency=fee_currency if kind == "fee_changed" else None,
         ))
     if not drift_slugs:
         yield from rows
@@ -197,6 +207,15 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
             yield _with_recipe(row, recipes[row.provider])
         else:
             yield row
+
+
+_CURRENCY = re.compile(r"([A-Z]{3}):")
+
+
+def _currency_of(detail: str | None) -> str | None:
+    """The currency a fee_changed event's detail starts with ("USD: ..."), when it does."""
+    match = _CURRENCY.match(detail or "")
+    return match.group(1) if match else None
 
 
 def _with_recipe(row: ChangeRow, recipe: dict[str, Any] | None) -> ChangeRow:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shelfcheck.reports.model import Report
-from shelfcheck.reports.templating import plural
+from shelfcheck.reports.templating import money, plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,8 @@ def fix_first(report: Report, limit: int = 10) -> tuple[list[Fix], int]:
         for change in group.fee_changed:
             tier = f" ({change.tier})" if change.tier else ""
             fixes.append(Fix(3, 1, f"{group.name}: fee of {change.title or '(untitled)'}{tier}",
-                             change.url, f"{change.old or 'none'} → {change.new or 'none'}",
+                             change.url, f"{money(change.old, change.currency)} → "
+                             f"{money(change.new, change.currency)}",
                              "training"))
     for row in report.open_providers:
         what = "cannot be reached" if row.kind == "provider_unreachable" else "recipe drift"

@@ -55,6 +55,7 @@ class ChangeRow:
     start: datetime | None = None  # the offering's start, for offering events
     end: datetime | None = None
     recipe: dict[str, Any] | None = None  # the provider's recipe, for extractor_drift
+    currency: str | None = None  # of the tier, for fee_changed
     count: int = 1  # the same event from several runs of the period, merged
     last_detected_at: datetime | None = None  # the last of them (None when count is 1)
 

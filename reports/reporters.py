@@ -99,6 +99,7 @@ def change_dict(change: ChangeRow) -> dict[str, Any]:
         "http_status": change.http_status, "detail": change.detail,
         "start": iso(change.start), "end": iso(change.end), "recipe": change.recipe,
         "count": change.count, "last_detected_at": iso(change.last_detected_at),
+        "currency": change.currency,
     }
 
 

@@ -120,6 +120,13 @@ def fee_text(fees: Sequence[Any], fee_known: bool) -> str:
     return "; ".join(parts)
 
 
+def money(amount: str | None, currency: str | None) -> str:
+    """An amount with its currency (``195.00 USD``), or ``none``."""
+    if amount is None:
+        return "none"
+    return f"{amount} {currency}" if currency else amount
+
+
 def _is_zero(amount: str) -> bool:
     try:
         return float(amount) == 0
@@ -164,5 +171,5 @@ def environment(kind: str, timezone: str) -> Environment:
         env.filters["url"] = md_url
         env.filters["code"] = md_code
     env.filters.update(when=when, day=day, plural=plural, fees=fee_text, listing=listing,
-                       recipe_urls=recipe_urls)
+                       money=money, recipe_urls=recipe_urls)
     return env

@@ -236,7 +236,8 @@ def report_step(settings: Settings) -> StepResult:
                  "email_error": written.email_error, "notify_error": written.notify_error}
         outcome = "failed" if written.delivery_error else "ok"
         folders = sorted({str(p.parent) for p in written.paths})
-        summary = (f"{written.actions} changes to act on; wrote {len(paths)} files "
+        summary = (f"{written.actions} change{'' if written.actions == 1 else 's'} to act on; "
+                   f"wrote {len(paths)} files "
                    f"in {', '.join(folders)}")
         if written.delivery_error:
             summary += f"; {written.delivery_error}"

@@ -95,6 +95,11 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
 
 
+def noun(count: int, singular: str, plural_form: str | None = None) -> str:
+    """The word for `count` things: ``link`` or ``links``."""
+    return singular if count == 1 else plural_form or singular + "s"
+
+
 def recipe_urls(recipe: object) -> list[str]:
     """The http(s) URLs a recipe names at its top level (the listing pages to check)."""
     if not isinstance(recipe, dict):
@@ -171,5 +176,5 @@ def environment(kind: str, timezone: str) -> Environment:
         env.filters["url"] = md_url
         env.filters["code"] = md_code
     env.filters.update(when=when, day=day, plural=plural, fees=fee_text, listing=listing,
-                       money=money, recipe_urls=recipe_urls)
+                       money=money, noun=noun, recipe_urls=recipe_urls)
     return env

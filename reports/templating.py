@@ -72,14 +72,28 @@ def md_code(value: object) -> MdSafe:
     return MdSafe(md_escape(text))
 
 
+_URL_BREAK = re.compile(r"(?<=[/?&=_-])(?!/)")
+
+
+def breakable_url(url: str) -> Markup:
+    """A URL as escaped text that may wrap after ``/ ? & = _ -`` (a ``<wbr>`` there)."""
+    head, sep, rest = url.partition("://")
+    if not sep:
+        head, rest = "", url
+    parts = _URL_BREAK.split(rest)
+    return escape(head + sep) + Markup("<wbr>").join(escape(p) for p in parts)
+
+
 def html_link(url: str | None, text: str | None = None, style: str = "") -> Markup:
-    """An http(s) URL as an escaped link; any other value as escaped text, never a link."""
+    """An http(s) URL as an escaped link; any other value as escaped text, never a link.
+
+    A URL shown as its own label may wrap at sensible points (`breakable_url`)."""
     if url is None:
         return Markup("")
-    label = url if text is None else text
+    label = breakable_url(url) if text is None else escape(text)
     if is_web_url(url):
         return Markup('<a href="{}" style="{}">{}</a>').format(url, style, label)
-    return escape(label)
+    return label
 
 
 def zone(name: str) -> ZoneInfo:

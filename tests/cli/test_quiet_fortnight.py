@@ -5,6 +5,8 @@ Each night is a real `python -m shelfcheck refresh` (its steps in their own proc
 nights the database is aged by one day (tests/clock.py). Reports are due weekly: night 0 writes
 the first, night 7 the first week's, night 14 the second week's. The second week changed
 nothing, so its `changes` list is empty, and its `open` list holds the two problems once each.
+A webhook (Apprise `json://`) with `notify_on` = every trigger gets one alert when the problems
+start and one message per report, nothing else.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -23,6 +26,7 @@ from shelfcheck.catalog.models import ChangeEvent, ReportRecord
 from tests.clock import age_database
 from tests.conftest import run_shelfcheck
 from tests.quietweb import QuietWeb, catalog
+from tests.reports.test_notify import receiver as receiver  # the fixture
 
 DAY = timedelta(days=1)
 
@@ -34,15 +38,19 @@ def web() -> Iterator[QuietWeb]:
     server.stop()
 
 
+@pytest.mark.timeout(900)  # 15 nights of real child processes: 2-3 minutes on a busy machine
 def test_a_quiet_fortnight_reports_each_ongoing_problem_once(
-        db_url: str, engine: Engine, tmp_path: Path, web: QuietWeb) -> None:
+        db_url: str, engine: Engine, tmp_path: Path, web: QuietWeb, receiver: Any) -> None:
     (tmp_path / "catalog.yaml").write_text(catalog(web.base), encoding="utf-8")
+    hook = receiver()
     reports = tmp_path / "reports"
     env = {"SHELFCHECK_DATABASE_URL": db_url,
            "SHELFCHECK_CATALOG_FILE": str(tmp_path / "catalog.yaml"),
            "SHELFCHECK_REPORTS_DIR": str(reports), "SHELFCHECK_REPORT_EVERY": "weekly",
            "SHELFCHECK_ALLOW_PRIVATE_ADDRESSES": "true", "SHELFCHECK_RETRY_TIMES": "0",
-           "SHELFCHECK_DOWNLOAD_TIMEOUT": "5"}
+           "SHELFCHECK_DOWNLOAD_TIMEOUT": "5",
+           "SHELFCHECK_NOTIFY_URLS": f"json://127.0.0.1:{hook.port}/alerts",
+           "SHELFCHECK_NOTIFY_ON": "report,link_broken,provider_problem"}
     kept: dict[int, Path] = {}
     for night in range(15):
         if night == 1:  # from now on one listing fails and one recipe no longer matches
@@ -84,6 +92,14 @@ def test_a_quiet_fortnight_reports_each_ongoing_problem_once(
     assert problem["detail"] and "503" in open_[1]["detail"]
     assert second["summary"]["open"] == 2 and second["summary"]["warnings"] == 2
     assert second["inconclusive"] is None
+
+    # one alert when the problems started, and one message per report: nothing else
+    titles = [body["title"] for body in hook.bodies]
+    assert len(titles) == 4 and titles[1] == "shelfcheck: 2 new problems", titles
+    assert [t.startswith("shelfcheck report ") for t in titles] == [True, False, True, True]
+    alert = hook.bodies[1]["message"]
+    assert "provider unreachable: Failing Academy" in alert and "recipe drift: Drifting" in alert
+    assert "2 problems still open" in hook.bodies[3]["message"]
 
     md = (kept[14] / "latest.md").read_text()
     assert md.count("(14 crawls)") == 2

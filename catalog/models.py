@@ -199,6 +199,17 @@ class LinkCheck(Base):
     link: Mapped[Link] = relationship(back_populates="checks")
 
 
+class OfferingStatus(StrEnum):
+    """What a listing says about registering for an offering (None: nothing said)."""
+
+    OPEN = "open"
+    FULL = "full"
+    WAITLIST = "waitlist"
+    SOLD_OUT = "sold_out"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
 class Offering(Base):
     """A webinar, course or self-paced module of a provider."""
 
@@ -228,6 +239,9 @@ class Offering(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE
     warnings: Mapped[list[Any] | None] = mapped_column(JSON)
+    # the platform's own id ("woocommerce:123", "sku:ABC"): identity beyond the URL
+    platform_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[str | None] = mapped_column(String(20))  # an OfferingStatus
 
     provider: Mapped[Provider] = relationship(back_populates="offerings")
     fees: Mapped[list[FeeTier]] = relationship(
@@ -251,6 +265,7 @@ class FeeTier(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     raw: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    regular_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # before a sale
 
     offering: Mapped[Offering] = relationship(back_populates="fees")
 

@@ -1,8 +1,10 @@
 """Change detection of provider listings: compare a crawl with the catalog, write events.
 
-An offering's identity is a stable key: its canonical URL (normalized by `catalog.urlnorm`, so
-session and tracking parameters, query order and fragments do not matter), or else the provider,
-the normalized title and the start date.
+An offering's identity (`catalog.identity`): the platform's own id, else a stable key (its
+canonical URL, normalized by `catalog.urlnorm`, so session and tracking parameters, query order and
+fragments do not matter; or else the provider, the normalized title and the start date), else the
+old URL's redirect to the new one, else a similar title with the same start and fees. An edit of
+the URL or title is one `offering_updated`, never removed plus added.
 
 Rules (see issue 4):
 - A provider whose pages did not all load is *unreachable*: its offerings stay exactly as they
@@ -17,15 +19,13 @@ Rules (see issue 4):
   dash styles; a field whose selector matched nothing keeps its old value; a fee that became
   unknown keeps the old tiers; descriptions are updated silently.
 - A reschedule or a fee change bumps the offering's iCalendar SEQUENCE.
+- A status ("full", "waitlist", ...) change is `offering_updated`; an offering marked cancelled
+  is `offering_removed` with detail "cancelled", even while it is still listed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -36,133 +36,35 @@ from sqlalchemy.orm import Session, selectinload
 
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.health import RECOVERED_EVENT, observe
-from shelfcheck.catalog.models import CrawlRun, FeeTier, HealthState, Offering, Provider
-from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.catalog.identity import match_records, tier_key, unique_platform_ids
+from shelfcheck.catalog.listing import (
+    KEY_MAX,
+    FeeData,
+    OfferingData,
+    PageFailure,
+    ProviderCrawl,
+    ProviderOutcome,
+    canonical,
+    clean,
+    free_key,
+    normalize_title,
+    offering_key,
+    platform_id,
+    same_text,
+)
+from shelfcheck.catalog.models import (
+    CrawlRun,
+    FeeTier,
+    HealthState,
+    Offering,
+    OfferingStatus,
+    Provider,
+)
 
-KEY_MAX = 700
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"',
-                         "„": '"', "–": "-", "—": "-", "‐": "-", "‑": "-"})
-
-
-@dataclass(frozen=True)
-class FeeData:
-    """One extracted fee tier."""
-
-    tier: str
-    amount: Decimal
-    currency: str = "USD"
-    raw: str | None = None
-
-
-@dataclass
-class OfferingData:
-    """One offering as extracted from a provider's pages."""
-
-    title: str
-    url: str | None
-    format: str | None = None
-    schedule: str = "unscheduled"  # scheduled | unscheduled | self-paced
-    start: datetime | None = None
-    end: datetime | None = None
-    timezone: str | None = None
-    start_raw: str | None = None
-    end_raw: str | None = None
-    fee_known: bool = False
-    fees: list[FeeData] = field(default_factory=list)
-    fee_raw: str | None = None
-    lssc: bool | None = None
-    description: str | None = None
-    cancelled: bool = False
-    sources: dict[str, str] = field(default_factory=dict)
-    # Fields whose selectors matched nothing: their old values are kept.
-    missing: set[str] = field(default_factory=set)
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PageFailure:
-    """A page of a provider that could not be fetched."""
-
-    url: str
-    reason: str
-
-
-@dataclass
-class ProviderCrawl:
-    """What one crawl of one provider found."""
-
-    slug: str
-    records: list[OfferingData] = field(default_factory=list)
-    pages: int = 0
-    not_modified: int = 0
-    listing_pages: int = 0
-    failures: list[PageFailure] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    complete: bool = True
-    listing_url: str | None = None
-    item_selector: str | None = None
-
-
-@dataclass
-class ProviderOutcome:
-    """What applying one provider's crawl did."""
-
-    slug: str
-    status: str  # ok | baseline | unreachable | drift | incomplete
-    items: int = 0
-    events: Counter[str] = field(default_factory=Counter)
-    detail: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form for run stats."""
-        return {"status": self.status, "items": self.items, "events": dict(self.events),
-                "detail": self.detail}
-
-
-def clean(text: str | None) -> str:
-    """Whitespace (``&nbsp;`` included) collapsed to one space, stripped."""
-    return _SPACES.sub(" ", text or "").strip()
-
-
-def same_text(a: str | None, b: str | None) -> bool:
-    """True when two texts differ only in whitespace, ``&nbsp;``, quote or dash style."""
-    def norm(s: str | None) -> str:
-        return unicodedata.normalize("NFKC", clean(s)).translate(_QUOTES)
-
-    return norm(a) == norm(b)
-
-
-def normalize_title(title: str) -> str:
-    """A title reduced for keys: normalized, case-folded, punctuation dropped."""
-    text = unicodedata.normalize("NFKC", clean(title)).translate(_QUOTES).casefold()
-    return clean(re.sub(r"[^\w\s'-]", " ", text))
-
-
-def _canonical(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        return normalize_url(url)
-    except InvalidURL:
-        return url
-
-
-def offering_key(slug: str, record: OfferingData) -> str:
-    """The stable key: the canonical URL, else provider + normalized title + start date."""
-    key: str | None = None
-    if record.url:
-        try:
-            key = normalize_url(record.url)
-        except InvalidURL:
-            key = None
-    if key is None:
-        when = record.start.date().isoformat() if record.start else record.schedule
-        key = f"{slug}|{normalize_title(record.title)}|{when}"
-    if len(key) > KEY_MAX:
-        key = key[: KEY_MAX - 41] + "#" + hashlib.sha1(key.encode()).hexdigest()
-    return key
-
+__all__ = [
+    "KEY_MAX", "FeeData", "OfferingData", "PageFailure", "ProviderCrawl", "ProviderOutcome",
+    "apply_provider_crawl", "clean", "normalize_title", "offering_key", "same_text",
+]
 
 def _iso(value: datetime | None, tz: str | None) -> str | None:
     if value is None:
@@ -199,7 +101,8 @@ class _Applier:
         offering = Offering(provider_id=self.provider.id, key=key, first_seen_at=self.now,
                             last_seen_at=self.now, sequence=0, state="active", fees=[],
                             title=data.title, format=(data.format or None) and data.format[:40],
-                            lssc_approved=data.lssc)
+                            lssc_approved=data.lssc, platform_id=platform_id(data),
+                            status=data.status)
         self._fill(offering, data, keep_when=False)
         self._set_fees(offering, data)
         if _ended(offering.end_at, offering.start_at, self.now):
@@ -220,7 +123,7 @@ class _Applier:
     @staticmethod
     def _fill(offering: Offering, data: OfferingData, *, keep_when: bool) -> None:
         """Copy the fields that never make an event; the schedule too unless `keep_when`."""
-        offering.url = _canonical(data.url)
+        offering.url = canonical(data.url)
         offering.description = data.description
         offering.warnings = data.warnings or None
         if not keep_when:
@@ -236,20 +139,21 @@ class _Applier:
                 offering.fee_raw = data.fee_raw
             return
         offering.fee_known, offering.fee_raw = True, data.fee_raw
-        current = {t.tier: t for t in offering.fees}
-        wanted = {fee.tier[:200]: fee for fee in data.fees}
+        current = {tier_key(t.tier): t for t in offering.fees}
+        wanted = {tier_key(fee.tier[:200]): fee for fee in data.fees}
         for label, gone in list(current.items()):
             if label not in wanted:
                 offering.fees.remove(gone)
         for position, (label, fee) in enumerate(wanted.items()):
             tier = current.get(label)
             if tier is None:
-                offering.fees.append(FeeTier(tier=label, amount=fee.amount,
+                offering.fees.append(FeeTier(tier=fee.tier[:200], amount=fee.amount,
                                              currency=fee.currency[:3], raw=fee.raw,
-                                             position=position))
+                                             position=position, regular_amount=fee.regular))
             else:
                 tier.amount, tier.currency = fee.amount, fee.currency[:3]
                 tier.raw, tier.position = fee.raw, position
+                tier.regular_amount, tier.tier = fee.regular, fee.tier[:200]
 
     def _reschedule(self, offering: Offering, data: OfferingData, *, quiet: bool) -> bool:
         """Take the new schedule; True (and an event unless `quiet`) when the dates moved."""
@@ -267,19 +171,41 @@ class _Applier:
                    detail=f"{old_text} → {self._when_text(offering)}")
         return True
 
+    def _identity(self, offering: Offering, data: OfferingData, old_url: str | None, *,
+                  quiet: bool) -> None:
+        """A new title and/or URL: one `offering_updated` naming both edits."""
+        new_url = canonical(data.url)
+        edits = []
+        if "title" not in data.missing and data.title and not same_text(offering.title,
+                                                                         data.title):
+            edits.append(("title", offering.title, data.title))
+            offering.title = data.title
+        if new_url and old_url and new_url != old_url:
+            edits.append(("url", old_url, new_url))
+        if edits and not quiet:
+            self.event("offering_updated", offering,
+                       old=" | ".join(str(old) for _n, old, _new in edits),
+                       new=" | ".join(str(new) for _n, _old, new in edits),
+                       detail=" and ".join(name for name, _o, _n in edits))
+
+    def _status(self, offering: Offering, data: OfferingData, *, quiet: bool) -> None:
+        if "status" in data.missing or data.status == offering.status:
+            return
+        old = offering.status or OfferingStatus.OPEN.value
+        offering.status = data.status
+        new = data.status or OfferingStatus.OPEN.value
+        if not quiet and old != new:
+            self.event("offering_updated", offering, old=old, new=new, detail="status")
+
     def _attributes(self, offering: Offering, data: OfferingData, *, quiet: bool) -> None:
-        """Title, format and LSSC flag: `offering_updated` per real change."""
-        for name, old, new in (("title", offering.title, data.title),
-                               ("format", offering.format, data.format),
+        """Format and LSSC flag: `offering_updated` per real change."""
+        for name, old, new in (("format", offering.format, data.format),
                                ("lssc", offering.lssc_approved, data.lssc)):
             if name in data.missing or new is None:
                 continue
-            unchanged = same_text(str(old), str(new)) if name == "title" else old == new
-            if unchanged:
+            if old == new:
                 continue
-            if name == "title":
-                offering.title = str(new)
-            elif name == "format":
+            if name == "format":
                 offering.format = str(new)[:40]
             else:
                 offering.lssc_approved = bool(new)
@@ -293,12 +219,16 @@ class _Applier:
     def update(self, offering: Offering, data: OfferingData) -> None:
         returning = offering.state != "active"
         offering.last_seen_at = self.now
+        old_url = offering.url
+        offering.platform_id = platform_id(data) or offering.platform_id
         bump = False
         if "when" in data.missing:
             self._fill(offering, data, keep_when=True)
         else:
             bump |= self._reschedule(offering, data, quiet=returning)
+        self._identity(offering, data, old_url, quiet=returning)
         self._attributes(offering, data, quiet=returning)
+        self._status(offering, data, quiet=returning)
         if data.fee_known and "fee" not in data.missing:
             if not returning:
                 bump |= self._fee_events(offering, data)
@@ -320,8 +250,8 @@ class _Applier:
                        detail="its end date passed")
 
     def _fee_events(self, offering: Offering, data: OfferingData) -> bool:
-        old = {t.tier.casefold(): t for t in offering.fees} if offering.fee_known else {}
-        new = {f.tier[:200].casefold(): f for f in data.fees}
+        old = {tier_key(t.tier): t for t in offering.fees} if offering.fee_known else {}
+        new = {tier_key(f.tier[:200]): f for f in data.fees}
         changed = False
         for label in list(old) + [k for k in new if k not in old]:
             before, after = old.get(label), new.get(label)
@@ -331,16 +261,20 @@ class _Applier:
             tier = (after.tier if after is not None else before.tier if before else "")[:200]
             currency = after.currency if after is not None else (
                 before.currency if before is not None else "USD")
+            sale = (f"; on sale, regular {_amount(after.regular)}"
+                    if after is not None and after.regular is not None else "")
             self.event(
                 "fee_changed", offering, tier=tier,
                 old=_amount(before.amount) if before is not None else None,
                 new=_amount(after.amount) if after is not None else None,
-                detail=f"{currency}: {data.fee_raw or ''}".strip()[:500],
+                detail=f"{currency}{sale}: {data.fee_raw or ''}".strip()[:500],
             )
             changed = True
         return changed
 
     def disappear(self, offering: Offering, *, cancelled: bool = False) -> None:
+        if cancelled:
+            offering.status = OfferingStatus.CANCELLED.value
         if _ended(offering.end_at, offering.start_at, self.now):
             offering.state = "ended"
             self.event("offering_ended", offering, old=_iso(offering.end_at, offering.timezone),
@@ -349,7 +283,7 @@ class _Applier:
             offering.state = "removed"
             self.event("offering_removed", offering,
                        old=_iso(offering.start_at, offering.timezone),
-                       detail="marked cancelled" if cancelled
+                       detail="cancelled" if cancelled
                        else f"no longer listed; was {self._when_text(offering)}")
 
 
@@ -426,24 +360,42 @@ def apply_provider_crawl(
             .options(selectinload(Offering.fees))
         )
     }
+    records: list[tuple[str, OfferingData]] = []
     seen: set[str] = set()
-    cancelled: set[str] = set()
     for data in crawl.records:
         key = offering_key(provider.slug, data)
-        if key in seen:
+        if key not in seen:
+            seen.add(key)
+            records.append((key, data))
+    unique = unique_platform_ids(records)
+    for _key, data in records:
+        if data.platform_id and data.platform_id not in unique:
+            data.warnings.append(f"platform id {data.platform_id!r} is not unique: not used")
+            data.platform_id = None
+    matches = match_records(records, existing, crawl.redirects)
+    keys = set(existing)
+    listed: set[int] = set()
+    cancelled: set[int] = set()
+    for i, (key, data) in enumerate(records):
+        match = matches.get(i)
+        offering = match.offering if match is not None else None
+        if offering is not None and offering.key != key and key not in keys:
+            keys.add(key)
+            offering.key = key  # the next crawl finds it by its new key
+        if data.cancelled or data.status == OfferingStatus.CANCELLED:
+            if offering is not None:
+                cancelled.add(id(offering))
             continue
-        seen.add(key)
-        if data.cancelled:
-            cancelled.add(key)
-            continue
-        offering = existing.get(key)
         if offering is None:
+            key = free_key(key, keys, data)  # its URL may still key another offering
+            keys.add(key)
             applier.create(key, data, announce=not baseline)
         else:
+            listed.add(id(offering))
             applier.update(offering, data)
-    for key, offering in existing.items():
-        if offering.state == "active" and (key not in seen or key in cancelled):
-            applier.disappear(offering, cancelled=key in cancelled)
+    for offering in existing.values():
+        if offering.state == "active" and id(offering) not in listed:
+            applier.disappear(offering, cancelled=id(offering) in cancelled)
     provider.last_good_crawl_at = now
     provider.last_good_count = len(crawl.records)
     _problem(applier, HealthState.OK, url=crawl.listing_url, detail=None)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.identity import listed_urls
 from shelfcheck.catalog.models import CrawlRun, Provider, utcnow
 from shelfcheck.catalog.offerings import ProviderCrawl, ProviderOutcome, apply_provider_crawl
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
@@ -141,7 +142,10 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
     recipes = load_recipes(engine, providers)
     run_id = start_run(engine, "listings")
     now = utcnow()
-    walks = [ProviderWalk(slug, recipe, tz=recipe.timezone or settings.timezone, now=now)
+    with transaction(engine) as session:
+        known = listed_urls(session, list(recipes))
+    walks = [ProviderWalk(slug, recipe, tz=recipe.timezone or settings.timezone, now=now,
+                          known_urls=known.get(slug, frozenset()))
              for slug, recipe in recipes.items()]
     if progress:
         progress(f"crawling {len(walks)} providers: {', '.join(recipes)}")

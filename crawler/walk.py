@@ -28,6 +28,9 @@ from shelfcheck.crawler.recipe import Recipe
 
 log = logging.getLogger(__name__)
 
+MAX_MOVED_PROBES = 20
+"""Old URLs of vanished offerings fetched at most per crawl, to see where they redirect."""
+
 
 @dataclass(frozen=True)
 class ItemRef:
@@ -43,7 +46,7 @@ class Fetch:
     """A page to fetch: a listing page, an item's detail page or a feed."""
 
     url: str
-    kind: str  # listing | detail | feed | probe (a listing page, else a detail page)
+    kind: str  # listing | detail | feed | preset-feed (optional) | probe | moved
     item: ItemRef | None = None
 
 
@@ -66,6 +69,10 @@ class ProviderWalk:
     listing_fetches: int = 0
     probed_detail: bool = False
     order: dict[str, int] = field(default_factory=dict)  # item link -> position in the listing
+    # canonical URLs of the provider's stored offerings: those no longer listed are fetched once
+    # the listing is read, and a redirect to a listed URL is identity rung "redirect"
+    known_urls: frozenset[str] = frozenset()
+    probed_moved: bool = False
 
     def __post_init__(self) -> None:
         self.crawl = ProviderCrawl(self.slug, listing_url=self.recipe.listing[0],
@@ -90,6 +97,7 @@ class ProviderWalk:
             fetches = [self._new(url, "listing") for url in self.recipe.listing]
         self.listing_fetches = sum(f is not None for f in fetches)
         fetches += [self._new(url, "feed") for url in self.recipe.feeds]
+        fetches += [self._new(url, "preset-feed") for url in self.recipe.preset_feeds]
         return [f for f in fetches if f is not None]
 
     def _context(self, listing: Page, item: Selector, link: str | None,
@@ -103,11 +111,17 @@ class ProviderWalk:
         """Take a fetched page; returns the fetches it leads to."""
         self.crawl.pages += 1
         self.crawl.not_modified += int(not_modified)
-        if fetch.kind == "feed":
+        if fetch.kind == "moved":
+            self._on_moved(fetch, page)
+            return []
+        if fetch.kind in ("feed", "preset-feed"):
             try:
                 self.feed_events.extend(parse_feed(page.text, tz=self.tz))
             except ValueError as exc:
-                self.crawl.warnings.append(f"feed {fetch.url}: {exc}")
+                if fetch.kind == "feed":
+                    self.crawl.warnings.append(f"feed {fetch.url}: {exc}")
+                else:  # a feed the preset guessed: its absence is no news
+                    log.debug("optional feed %s: %s", fetch.url, exc)
             return []
         if fetch.kind == "detail":
             assert fetch.item is not None
@@ -159,13 +173,36 @@ class ProviderWalk:
             out.append(fetch)
         return out
 
+    def followups(self) -> list[Fetch]:
+        """Once every page asked for is in: the old URLs of stored offerings no longer listed
+        (at most `MAX_MOVED_PROBES`), to learn where they redirect. Asked for once."""
+        if self.probed_moved or self.probe_url or self.crawl.failures or not self.order:
+            return []  # a redirect counts only to a listed URL of a complete listing
+        self.probed_moved = True
+        gone = sorted(u for u in self.known_urls if u not in self.order)[:MAX_MOVED_PROBES]
+        return [f for f in (self._new(u, "moved") for u in gone) if f is not None]
+
+    def _on_moved(self, fetch: Fetch, page: Page) -> None:
+        self.crawl.pages -= 1  # not a page of the listing: it counts for nothing else
+        try:
+            final = normalize_url(page.url)
+        except InvalidURL:
+            return
+        if final != fetch.url and final in self.order:
+            self.crawl.redirects[fetch.url] = final
+
     def on_failure(self, fetch: Fetch, reason: str, *, status: int | None = None) -> None:
         """A page could not be fetched (`status`: the HTTP status, when there was one).
 
         A detail page that is gone (404, 410) or not a text page leaves its item to the listing's
         fields, with a warning: the item is still listed, so it is neither removed nor a reason
-        to call the provider unreachable. Any other failure makes the crawl incomplete.
+        to call the provider unreachable. Any other failure makes the crawl incomplete, except
+        for an old URL fetched to see where it moved and a feed a preset guessed: that they fail
+        says nothing of the listing.
         """
+        if fetch.kind in ("moved", "preset-feed"):
+            log.debug("%s %s: %s", fetch.kind, fetch.url, reason)
+            return
         if fetch.kind == "detail" and fetch.item is not None and (
                 status in (404, 410) or reason.startswith("not a text page")):
             ref = fetch.item

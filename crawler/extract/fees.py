@@ -9,6 +9,13 @@ Rules:
 - Several amounts are tiers; each amount's audience label is read in one of three styles:
   "$43 (PLA member) or $59 (nonmember)", "$130 for RUSA members, $160 for ALA members and ...",
   "ALA members $45 / non-members $60" (or "Members: $45; Non-members: $60").
+- A sale is one price: amounts marked as the regular price ("Original price was: $250.00",
+  "Regular price", "was $250 now $199", a struck-through `<del>`, see `selectors.fee_text`) and
+  their repeats are the tier's `regular` price, kept as information; the other amount is the fee.
+- A tier label is an audience ("ALA members", "students and retirees"): prefix words, price
+  words, screen-reader phrases and punctuation are stripped (`audience`); what is left empty is
+  no label.
+- "Free for X, $Y for others" and "Members: free; non-members: $50" make a tier of 0.
 Amounts are parsed with price-parser; currency symbols become ISO codes ("$" is the recipe's
 currency, USD by default).
 """
@@ -31,7 +38,21 @@ _AMOUNT = re.compile(
     r"|\b\d+(?:\.\d{2})?\s?(?:USD|EUR|GBP|CAD|dollars)\b)",
     re.IGNORECASE,
 )
-_FREE_TIER = re.compile(r"\bfree\b(?=\s+(?:for|to)\b)", re.IGNORECASE)
+_FREE_TIER = re.compile(r"\bfree\b(?=\s+(?:for|to)\b)|(?<=[:=] )free\b|(?<=[:=])free\b"
+                        r"|(?<=\bare )free\b|(?<=\bis )free\b", re.IGNORECASE)
+_REGULAR_BEFORE = re.compile(
+    r"(?:\b(?:original|regular|old|list|usual|normal|full|retail)\s+price"
+    r"(?:\s+(?:was|is))?|\bwas|\bnormally|\busually|\breg\.?|\bregularly)\s*[:=]?\s*$",
+    re.IGNORECASE)
+_NOT_AUDIENCE = re.compile(
+    r"\b(?:(?:original|regular|current|sale|list|old|new|our|special|discounted|reduced|"
+    r"full|retail|course|webinar|event|workshop|class|total|your)\s+)?"
+    r"(?:price|prices|cost|costs|fee|fees|rate|rates|tuition|amount|registration|subtotal|"
+    r"total)\b(?:\s+(?:was|is|now|only|from|just|of))*"
+    r"|\b(?:was|now|is|are|from|only|just|starting(?:\s+at)?|sale|on\s+sale|save|"
+    r"pay|pays|each|per\s+\w+|incl(?:\.|uding)?\s+tax|add\s+to\s+cart|register(?:\s+now)?|"
+    r"buy(?:\s+now)?|usd|cad|eur|gbp|the|a|an)\b",
+    re.IGNORECASE)
 FREE_TEXT = re.compile(
     r"^\s*free\b|\b(?:a|is|are|always|completely|totally|entirely|remains?)\s+free\b"
     r"|\b(?:cost|costs|fee|fees|price|admission|registration)\s*[:=-]\s*free\b"
@@ -66,6 +87,7 @@ class Tier:
     amount: Decimal
     currency: str
     raw: str
+    regular: Decimal | None = None  # the price before a sale
 
 
 @dataclass
@@ -141,9 +163,19 @@ def parse_amount(text: str, *, currency: str = "USD") -> tuple[Decimal, str] | N
     return price.amount.quantize(Decimal("0.01")), _currency(price.currency, currency)
 
 
+def audience(label: str) -> str:
+    """The audience a tier label names, "" when it names none (price words, screen-reader
+    phrases, punctuation: "Original price was:", "Price", "-")."""
+    text = _NOT_AUDIENCE.sub(" ", clean(label))
+    text = re.sub(r"^\W*(?:for|to)\b", " ", text, flags=re.IGNORECASE)
+    text = _CONNECTORS.sub("", clean(text)).strip(" :=-–—()[]!*.,")
+    text = _CONNECTORS.sub("", text).strip(" :=-–—()[]!*.,")
+    return text if re.search(r"[^\W\d_]{2}", text) else ""
+
+
 def _label(text: str) -> str:
     label = _CONNECTORS.sub("", clean(text)).strip(" :=-–—")
-    return _CONNECTORS.sub("", label).strip()
+    return audience(_CONNECTORS.sub("", label).strip())
 
 
 def _unique(labels: list[str]) -> list[str]:
@@ -177,13 +209,14 @@ def parse_fees(text: str | None, *, currency: str = "USD") -> Fees:
         for match in _FREE_TIER.finditer(flat):
             tokens.append((match.start(), match.end(), Decimal("0.00"), currency, match.group()))
         tokens.sort()
+    tokens, regular = _without_regular(flat, tokens)
     if not tokens:
         if FREE_TEXT.search(flat):
             return Fees(True, [Tier("", Decimal("0.00"), currency, flat)], flat)
         return Fees(False, [], flat)
     if len(tokens) == 1:
         _s, _e, amount, cur, raw = tokens[0]
-        return Fees(True, [Tier("", amount, cur, raw)], flat)
+        return Fees(True, [Tier("", amount, cur, raw, regular)], flat)
 
     afters = [flat[end: tokens[i + 1][0] if i + 1 < len(tokens) else len(flat)]
               for i, (_s, end, *_r) in enumerate(tokens)]
@@ -211,7 +244,7 @@ def parse_fees(text: str | None, *, currency: str = "USD") -> Fees:
         # amounts without audiences (a sale and a regular price, a range): the lowest is the
         # price a buyer pays
         _s, _e, amount, cur, raw = min(tokens, key=lambda t: t[2])
-        return Fees(True, [Tier("", amount, cur, raw)], flat)
+        return Fees(True, [Tier("", amount, cur, raw, regular)], flat)
     tiers: list[Tier] = []
     seen: set[tuple[str, Decimal]] = set()
     for (_s, _e, amount, cur, raw), label in zip(tokens, _unique(labels), strict=True):
@@ -220,8 +253,26 @@ def parse_fees(text: str | None, *, currency: str = "USD") -> Fees:
         seen.add((label.casefold(), amount))
         tiers.append(Tier(label, amount, cur, raw))
     if len(tiers) == 1:
-        tiers = [Tier("", tiers[0].amount, tiers[0].currency, tiers[0].raw)]
+        tiers = [Tier("", tiers[0].amount, tiers[0].currency, tiers[0].raw, regular)]
     return Fees(True, tiers, flat)
+
+
+_Token = tuple[int, int, Decimal, str, str]
+
+
+def _without_regular(flat: str, tokens: list[_Token]) -> tuple[list[_Token], Decimal | None]:
+    """Drop the regular price of a sale (and its screen-reader repeats); (tokens, regular).
+
+    Only a sale counts: some amount marked regular, and a lower amount not so marked.
+    """
+    marked = {t[2] for t in tokens if _REGULAR_BEFORE.search(flat[max(0, t[0] - 40): t[0]])}
+    if not marked:
+        return tokens, None
+    rest = [t for t in tokens if t[2] not in marked]
+    regular = max(marked)
+    if not rest or min(t[2] for t in rest) >= regular:
+        return tokens, None
+    return rest, regular
 
 
 def fees_from_rows(rows: Sequence[tuple[str, str]], *, currency: str = "USD") -> Fees:

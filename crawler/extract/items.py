@@ -6,17 +6,19 @@ The precedence of sources is documented in `crawler.extract` (the package docstr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
 
 from parsel import Selector
 
+from shelfcheck.catalog.models import OfferingStatus
 from shelfcheck.catalog.offerings import FeeData, OfferingData
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 from shelfcheck.crawler.extract.fees import Fees
 from shelfcheck.crawler.extract.hooks import HOOKS, HookPages
 from shelfcheck.crawler.extract.ical import FeedEvent
 from shelfcheck.crawler.extract.model import STRUCTURED_KINDS, Candidate, Page
+from shelfcheck.crawler.extract.platform import title_status
 from shelfcheck.crawler.extract.registry import PAGE_EXTRACTORS, ItemContext, feed_item_candidates
 from shelfcheck.crawler.extract.sanity import Rejected, screen
 from shelfcheck.crawler.extract.text import clean
@@ -86,7 +88,8 @@ def next_pages(recipe: Recipe, page: Page) -> list[str]:
 
 def extract_draft(ctx: ItemContext, provider: str) -> Draft:
     """Run every page extractor kind the recipe enables over one item."""
-    kinds = [k for k in ctx.recipe.structured if k in PAGE_EXTRACTORS] + ["selectors"]
+    kinds = [k for k in ctx.recipe.structured if k in PAGE_EXTRACTORS] + ["selectors",
+                                                                            "platform"]
     candidates: list[Candidate] = []
     for kind in kinds:
         candidates.extend(PAGE_EXTRACTORS[kind].extract(ctx))
@@ -173,9 +176,10 @@ def merge(recipe: Recipe, draft: Draft, extra: list[Candidate], *,
 
     fee = _pick_fee(cands, order("fee", struct_first))
     if fee is not None:
-        fees: Fees = fee.value
+        fees: Fees = _with_sale(fee, cands, record.warnings)
         record.fee_known, record.fee_raw = fees.known, fees.raw or None
-        record.fees = [FeeData(t.tier, t.amount, t.currency, t.raw) for t in fees.tiers]
+        record.fees = [FeeData(t.tier, t.amount, t.currency, t.raw, t.regular)
+                       for t in fees.tiers]
         sources["fee"] = _describe(fee)
     for note in (c for c in cands if c.field == "note"):
         record.warnings.append(f"{note.source}: {note.value}: ignored")
@@ -205,9 +209,30 @@ def merge(recipe: Recipe, draft: Draft, extra: list[Candidate], *,
         record.description = descriptions[0].value
         sources["description"] = _describe(descriptions[0])
     record.cancelled = any(c.field == "cancelled" and c.value for c in cands)
+    _identity_and_status(record, cands, structured, sources)
     record.sources = sources
     _keep_rejected(record, rejected)
     return record
+
+
+def _identity_and_status(record: OfferingData, cands: list[Candidate],
+                         structured: tuple[str, ...], sources: dict[str, str]) -> None:
+    """The platform id (structured ids first) and the status (the recipe's `status` field,
+    then structured availability, then the platform's badges; a "Cancelled:" title too)."""
+    ids = _ordered(cands, "platform_id", (*structured, "platform"))
+    if ids:
+        record.platform_id = str(ids[0].value)
+        sources["platform_id"] = _describe(ids[0])
+    found = _ordered(cands, "status", ("selector", "recipe", *structured, "platform"))
+    if found:
+        record.status = str(found[0].value)
+        sources["status"] = _describe(found[0])
+    elif title_status(record.title):
+        record.status = OfferingStatus.CANCELLED.value
+        sources["status"] = "title"
+    if record.cancelled:
+        record.status = OfferingStatus.CANCELLED.value
+    record.cancelled = record.status == OfferingStatus.CANCELLED
 
 
 def _keep_rejected(record: OfferingData, rejected: list[Rejected]) -> None:
@@ -231,6 +256,28 @@ def _pick_fee(cands: list[Candidate], ordering: tuple[str, ...]) -> Candidate | 
     if visible_tiers and all(len(c.value.tiers) < 2 for c in structured):
         return visible_tiers[0]
     return fees[0]
+
+
+def _with_sale(chosen: Candidate, cands: list[Candidate], warnings: list[str]) -> Fees:
+    """A single structured price beside a visible single price: they must agree on the current
+    price. When they do, the visible sale's regular price is kept; when they do not, the
+    structured price stands (it is what the cart charges) and a warning names both."""
+    fees: Fees = chosen.value
+    if not chosen.structured or len(fees.tiers) != 1:
+        return fees
+    visible = [c for c in cands if c.field == "fee" and not c.structured
+               and len(c.value.tiers) == 1]
+    if not visible:
+        return fees
+    shown = visible[0].value.tiers[0]
+    tier = fees.tiers[0]
+    if shown.amount == tier.amount:
+        if shown.regular is not None and tier.regular is None:
+            return replace(fees, tiers=[replace(tier, regular=shown.regular)])
+        return fees
+    warnings.append(f"fee: {chosen.source} says {tier.amount}, the page shows {shown.amount} "
+                    f"({visible[0].detail}); the {chosen.source} price is used")
+    return fees
 
 
 def finalize(recipe: Recipe, draft: Draft, feeds: list[FeedEvent], *,

@@ -8,7 +8,7 @@ from typing import Any
 
 from parsel import Selector
 
-FIELDS = ("title", "when", "start", "end", "fee", "format", "lssc", "description")
+FIELDS = ("title", "when", "start", "end", "fee", "format", "lssc", "description", "status")
 """Field names a recipe may declare under `fields:`."""
 
 STRUCTURED_KINDS = ("json-ld", "microdata", "rdfa", "hcalendar", "ical")

@@ -14,6 +14,7 @@ from parsel import Selector
 
 from shelfcheck.crawler.extract.ical import FeedEvent, feed_candidates
 from shelfcheck.crawler.extract.model import Candidate, Page
+from shelfcheck.crawler.extract.platform import platform_ids, statuses
 from shelfcheck.crawler.extract.selectors import Scopes, select_field, when_parts
 from shelfcheck.crawler.extract.structured import hcalendar_candidates, schema_candidates
 from shelfcheck.crawler.recipe import Recipe
@@ -117,8 +118,22 @@ class SelectorExtractor(PageExtractor):
         return out
 
 
+class PlatformExtractor(PageExtractor):
+    """The platform's own item id and registration status (`extract.platform`)."""
+
+    def __init__(self) -> None:
+        super().__init__("platform", structured=False)
+
+    def extract(self, ctx: ItemContext) -> list[Candidate]:
+        detail = ctx.detail
+        return (platform_ids(ctx.item, ctx.link, detail.url if detail else None,
+                             detail.text if detail else None)
+                + statuses(ctx.item, detail.selector if detail else None))
+
+
 for _extractor in (SchemaOrgExtractor("json-ld"), SchemaOrgExtractor("microdata"),
-                   SchemaOrgExtractor("rdfa"), HCalendarExtractor(), SelectorExtractor()):
+                   SchemaOrgExtractor("rdfa"), HCalendarExtractor(), SelectorExtractor(),
+                   PlatformExtractor()):
     register(_extractor)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lxml import etree
 from parsel import Selector, SelectorList
 
 from shelfcheck.crawler.extract.dates import When, parse_instant, parse_when
@@ -41,7 +43,38 @@ class FieldResult:
     tried: list[str] = field(default_factory=list)
 
 
-def _text_of(nodes: SelectorList[Selector], attr: str | None) -> str:
+_HIDDEN = ("screen-reader-text", "sr-only", "visually-hidden", "element-invisible")
+
+
+def fee_text(root: Any) -> str:
+    """The text of a price element with a sale made explicit: the struck-through amount
+    (`<del>`, `<s>`, `<strike>`) reads "Regular price …", and screen-reader copies of the
+    amounts ("Original price was: …") are dropped when the markup says it already."""
+    if not isinstance(root, etree._Element):
+        return element_text(root)
+    struck = root.xpath(".//del|.//s|.//strike")
+    if not struck:
+        return element_text(root)
+    copy = deepcopy(root)
+    for node in copy.xpath(".//*[@class]"):
+        if any(c in _HIDDEN for c in (node.get("class") or "").split()):
+            parent = node.getparent()
+            if parent is not None:
+                tail = node.tail
+                parent.remove(node)
+                if tail:
+                    prev = node.getprevious()
+                    if prev is not None:
+                        prev.tail = (prev.tail or "") + tail
+                    else:
+                        parent.text = (parent.text or "") + tail
+    for node in copy.xpath(".//del|.//s|.//strike"):
+        node.text = "Regular price: " + (node.text or "")
+        node.tail = " " + (node.tail or "")
+    return element_text(copy)
+
+
+def _text_of(nodes: SelectorList[Selector], attr: str | None, *, fee: bool = False) -> str:
     texts = []
     for node in nodes:
         if attr:
@@ -51,7 +84,7 @@ def _text_of(nodes: SelectorList[Selector], attr: str | None) -> str:
         elif isinstance(node.root, str):
             texts.append(node.root)
         else:
-            texts.append(element_text(node.root))
+            texts.append(fee_text(node.root) if fee else element_text(node.root))
     return "\n".join(t for t in texts if t.strip())
 
 
@@ -62,12 +95,12 @@ def _label_value(text: str, label: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
-def read_text(spec: FieldSpec, scope: Selector) -> tuple[str | None, str]:
+def read_text(spec: FieldSpec, scope: Selector, *, fee: bool = False) -> tuple[str | None, str]:
     """The text a spec selects in a scope: (None, raw) when its element or label is absent."""
     nodes = scope.css(spec.css) if spec.css else SelectorList([scope])
     if not nodes:
         return None, ""
-    text = _text_of(nodes, spec.attr)
+    text = _text_of(nodes, spec.attr, fee=fee)
     if spec.css and not text and spec.attr:
         return None, ""
     if spec.label:
@@ -97,6 +130,11 @@ def _convert(name: str, spec: FieldSpec, text: str, recipe: Recipe, tz: str,
         return (flat or None), flat
     if name == "description":
         return excerpt(text), flat
+    if name == "status":
+        from shelfcheck.crawler.extract.platform import status_of
+
+        found = status_of(flat)
+        return (found.value if found else None), flat
     if name == "format":
         for key, value in spec.map:
             if key.casefold() in flat.casefold():
@@ -123,7 +161,7 @@ def _rows(spec: FieldSpec, scope: Selector, recipe: Recipe) -> tuple[Fees | None
     pairs = []
     for row in rows:
         label = _text_of(row.css(spec.tier), None) if spec.tier else ""
-        amount = _text_of(row.css(spec.amount or ""), None)
+        amount = _text_of(row.css(spec.amount or ""), None, fee=True)
         if amount:
             pairs.append((clean(label), clean(amount)))
     fees = fees_from_rows(pairs, currency=recipe.currency) if pairs else None
@@ -158,7 +196,7 @@ def select_field(name: str, recipe: Recipe, scopes: Scopes, *, tz: str,
                 result.candidate = Candidate(name, fees, "selector", where, raw)
                 return result
             continue
-        text, _raw = read_text(spec, scope)
+        text, _raw = read_text(spec, scope, fee=name == "fee")
         if text is None:
             result.matched = result.matched or spec.optional
             continue

@@ -2,9 +2,11 @@
 
 Read: Event (and its subtypes), Course with hasCourseInstance, CourseInstance, and Product with
 Offer. Only nodes that describe the item are used: their `url`/`@id` is the item's URL or the
-page's, or, on a detail page, the one such node carrying no URL. Nodes about other pages (related
-products, breadcrumbs) are ignored. An Offer whose `priceValidUntil` has passed is stale and
-ignored. hCalendar gives only start and end (its `summary` class often marks a description).
+page's, or, on a detail page, the one such node carrying no URL, or the one node whose URL differs
+from the page's only in its query (display parameters such as LibCal's `?hs=a`). Nodes about
+other pages (related products, breadcrumbs) are ignored. An Offer whose `priceValidUntil` has
+passed is stale and ignored. hCalendar gives only start and end (its `summary` class often marks
+a description).
 """
 
 from __future__ import annotations
@@ -119,6 +121,12 @@ def matching_nodes(nodes: list[dict[str, Any]], urls: list[str | None], *,
     unnamed = [n for n in nodes if not node_url(n)]
     if allow_unnamed and len(unnamed) == 1 and len(nodes) == 1:
         return unnamed
+    if allow_unnamed:
+        # a detail page's own node may drop display parameters of the link (LibCal's ?hs=a)
+        paths = {k.split("?", 1)[0] for k in keys}
+        same_path = [n for n in nodes if (_key(node_url(n)) or "?").split("?", 1)[0] in paths]
+        if len(same_path) == 1:
+            return same_path
     return []
 
 
@@ -170,6 +178,32 @@ def _offers(node: dict[str, Any], currency: str, now: datetime) -> tuple[Fees | 
     return Fees(True, tiers, raw), "offers"
 
 
+_AVAILABILITY = {"SoldOut": "sold_out", "OutOfStock": "sold_out", "Discontinued": "closed"}
+
+
+def _identity(node: dict[str, Any], source: str, kind: str) -> list[Candidate]:
+    """The node's own id (`sku`, `productID`, `identifier`) and its offers' availability."""
+    out: list[Candidate] = []
+    for key, namespace in (("sku", "sku"), ("productID", "product"), ("identifier", "id")):
+        value = _first(node.get(key))
+        if isinstance(value, dict):
+            value = value.get("value") or value.get("@value")
+        text = clean(str(value)) if value not in (None, "") else ""
+        if text and not text.startswith(("http://", "https://")):
+            out.append(Candidate("platform_id", f"{namespace}:{text}", source, f"{kind} {key}",
+                                 text))
+            break
+    offers = node.get("offers")
+    for offer in (offers if isinstance(offers, list) else [offers]):
+        if isinstance(offer, dict):
+            availability = _text(offer.get("availability")).rsplit("/", 1)[-1]
+            if availability in _AVAILABILITY:
+                out.append(Candidate("status", _AVAILABILITY[availability], source,
+                                     f"{kind} offers availability", availability))
+                break
+    return out
+
+
 def node_candidates(node: dict[str, Any], source: str, *, tz: str, currency: str,
                     now: datetime) -> list[Candidate]:
     """The candidates one schema.org node gives."""
@@ -200,6 +234,7 @@ def node_candidates(node: dict[str, Any], source: str, *, tz: str, currency: str
     status = _text(node.get("eventStatus"))
     if status.endswith("EventCancelled"):
         out.append(Candidate("cancelled", True, source, f"{kind} eventStatus", status))
+    out.extend(_identity(node, source, kind))
     fees, how = _offers(timed if timed is not node and timed.get("offers") else node,
                         currency, now)
     if fees is not None:

@@ -89,7 +89,8 @@ class ListingSpider(scrapy.Spider):
             errback=self.page_failed,
             dont_filter=True,
             meta={META_PROVIDER: run.walk.slug, "fetch": fetch},
-            priority={"listing": 20, "feed": 10, "detail": 0}.get(fetch.kind, 0),
+            priority={"listing": 20, "feed": 10, "preset-feed": 10, "detail": 0,
+                      "moved": -10}.get(fetch.kind, 0),
         )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -136,6 +137,8 @@ class ListingSpider(scrapy.Spider):
         fetch: Fetch = response.meta["fetch"]
         fetches = await self._off_reactor(self._read_page, run, fetch, response)
         run.pending -= 1
+        if run.pending == 0 and not fetches:
+            fetches = run.walk.followups()
         out = [self._request(run, f) for f in fetches]
         self._finish(run)
         return out
@@ -149,8 +152,10 @@ class ListingSpider(scrapy.Spider):
                                 failure_reason(failure),
                                 status=response.status if response is not None else None)
         run.pending -= 1
+        fetches = run.walk.followups() if run.pending == 0 else []
+        out = [self._request(run, f) for f in fetches]
         self._finish(run)
-        return []
+        return out
 
     def closed(self, reason: str) -> None:
         """Remember why the crawl ended ("finished", "shutdown", "closespider_timeout", ...)."""

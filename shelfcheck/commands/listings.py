@@ -199,7 +199,8 @@ def recipes_test_cmd(app: App, provider: str, url: str | None, catalog_path: str
     crawl_walks(app.settings, [walk], use_cache=False)
     crawl = walk.crawl
     page = url or recipe.listing[0]
-    click.echo(f"{provider}: fetched {crawl.pages} pages from {page}")
+    click.echo(f"{provider}: fetched {crawl.pages} pages from {page}"
+               + (f" (preset {recipe.preset})" if recipe.preset else ""))
     if walk.probed_detail:
         click.echo("  the item selector matched nothing there: read as a detail page")
     for failure in crawl.failures:
@@ -226,6 +227,7 @@ def recipes_test_cmd(app: App, provider: str, url: str | None, catalog_path: str
             ("format", record.format or ""),
             ("lssc", "" if record.lssc is None else ("yes" if record.lssc else "no")),
             ("description", record.description or ""),
+            ("status", record.status or ""), ("platform_id", record.platform_id or ""),
         ]
         rows = [(name, value, record.sources.get(name, "—" if not value else "")
                  ) for name, value in values]

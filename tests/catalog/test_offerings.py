@@ -216,7 +216,7 @@ def test_a_cancelled_event_is_removed(db: Engine) -> None:
     apply(db, result)
     _outcome, events = apply(db, _edit(result, "Evaluating Your Programs", cancelled=True))
     assert [(e.kind, e.title, e.detail) for e in events] == [
-        ("offering_removed", "Evaluating Your Programs", "marked cancelled")]
+        ("offering_removed", "Evaluating Your Programs", "cancelled")]
 
 
 def test_an_offering_listed_again_is_added_again(db: Engine) -> None:

@@ -9,7 +9,6 @@ Structured data vs visible text (the precedence documented in `crawler.extract`)
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -156,11 +155,11 @@ def test_state_b_failures_and_drift_are_visible_in_the_crawl() -> None:
 
 def test_a_field_that_stops_matching_is_a_warning_and_keeps_its_old_value() -> None:
     recipe = RECIPES["techsoup"]
-    broken = replace(recipe, fields={**recipe.fields,
-                                     "when": parse_recipe("x", {
-                                         "listing": "https://x.org/", "item": "li",
-                                         "fields": {"title": "a", "when": ".gone"}},
-                                     ).fields["when"]})
+    broken = recipe.model_copy(update={"fields": {**recipe.fields,
+                                                  "when": parse_recipe("x", {
+                                                      "listing": "https://x.org/", "item": "li",
+                                                      "fields": {"title": "a", "when": ".gone"}},
+                                                  ).fields["when"]}})
     result = crawl("techsoup", recipe=broken)
     assert len(result.records) == 5
     assert all("when" in r.missing for r in result.records)
@@ -239,7 +238,7 @@ def test_visible_tiers_win_over_a_single_price_offer() -> None:
 
 
 def test_prefer_selector_flips_one_field() -> None:
-    recipe = replace(RECIPES["lja"], prefer={"fee": "selector"})
+    recipe = RECIPES["lja"].model_copy(update={"prefer": {"fee": "selector"}})
     record = extract_lja(lja_page(visible="$199.00"), recipe)
     assert fees(record) == [("", "199.00")]
 
@@ -347,7 +346,8 @@ def test_a_missing_detail_page_leaves_the_item_to_its_listing_fields() -> None:
                                 "fields": {"title": {"css": "a", "from": "listing"},
                                            "description": {"css": "h2", "from": "detail"}}},
                           ).fields
-    recipe = replace(RECIPES["able"], follow=True, fields={**RECIPES["able"].fields, **fields})
+    recipe = RECIPES["able"].model_copy(
+        update={"follow": True, "fields": {**RECIPES["able"].fields, **fields}})
     result = crawl("able", recipe=recipe)
     assert result.failures == []
     records = by_title(result)

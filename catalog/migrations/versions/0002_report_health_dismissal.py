@@ -1,7 +1,7 @@
 """provider health, link dismissals
 
 Revision ID: 0002_report_health_dismissal
-Revises: 0001
+Revises: 0002_listings_identity
 Create Date: 2026-12-01 20:39:01.766502
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0002_report_health_dismissal'
-down_revision = '0001'
+down_revision = '0002_listings_identity'
 branch_labels = None
 depends_on = None
 

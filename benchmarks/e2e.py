@@ -508,6 +508,36 @@ def machine() -> str:
             f"PostgreSQL {pg}, {platform.system()} {platform.release()}")
 
 
+STEP_PROCESSES = {"links": "check-links child", "listings": "crawl child",
+                  "report": "report child", "sync": "refresh itself (sync and exports)"}
+
+
+def print_flatness(results: list[dict[str, Any]]) -> None:
+    """Each step's peak RSS at the smallest and the largest N (state 1): flat is within ±20%."""
+    sizes = sorted({res["links"] for res in results})
+    if len(sizes) < 2:
+        return
+    small, large = sizes[0], sizes[-1]
+    print(f"\n| DB | step (process) | peak RSS MB at {small:,} | at {large:,} | ratio | "
+          "flat (±20%) |")
+    print("|---|---|---|---|---|---|")
+    for kind in dict.fromkeys(res["db"] for res in results):
+        peaks: dict[int, dict[str, Any]] = {}
+        for res in results:
+            if res["db"] == kind and res["runs"]:
+                peaks[res["links"]] = {
+                    step: max(run["step_rss_mb"].get(step) or 0 for run in res["runs"])
+                    for step in STEP_PROCESSES}
+        if small not in peaks or large not in peaks:
+            continue
+        for step, process in STEP_PROCESSES.items():
+            a, b = peaks[small][step], peaks[large][step]
+            if a and b:
+                ratio = b / a
+                print(f"| {kind} | {step} ({process}) | {a} | {b} | {ratio:.2f} | "
+                      f"{'yes' if abs(ratio - 1) <= 0.2 else 'no'} |")
+
+
 def print_tables(results: list[dict[str, Any]], peers: list[dict[str, Any]]) -> None:
     """Markdown tables of every figure (the README's tables are pasted from these)."""
     print("\n| N links | DB | state | exit | wall s | CPU s | sync s | links s | links/s | "
@@ -523,6 +553,7 @@ def print_tables(results: list[dict[str, Any]], peers: list[dict[str, Any]]) -> 
                   f"{run['offerings_per_s']} | {s.get('report')} | {s.get('exports')} | "
                   f"{r.get('links')} / {r.get('listings')} / {r.get('report')} / "
                   f"{r.get('sync')} | {run['db_mb']} | {run['load']} |")
+    print_flatness(results)
     if peers:
         print("\n| tool | settings | N links | wall s | links/s | max RSS MB | 404s | "
               "301s reported | peak in flight/host | robots.txt | load |")

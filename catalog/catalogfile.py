@@ -62,7 +62,25 @@ _LineLoader.add_constructor(
 )
 
 
-@dataclass
+class _PieceLoader(_LineLoader):
+    """Composes one node at a time from the parser's events (PyYAML's own composer, over
+    LibYAML's events), so a large file is built and checked a section at a time."""
+
+    compose_node = yaml.composer.Composer.compose_node
+    compose_scalar_node = yaml.composer.Composer.compose_scalar_node
+    compose_sequence_node = yaml.composer.Composer.compose_sequence_node
+    compose_mapping_node = yaml.composer.Composer.compose_mapping_node
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.anchors: dict[str, yaml.Node] = {}
+
+    def piece(self) -> Any:
+        """Compose and construct the next node."""
+        return self.construct_document(self.compose_node(None, None))  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
 class ProviderSpec:
     """A provider as the catalog file declares it."""
 
@@ -73,7 +91,7 @@ class ProviderSpec:
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class ResourceSpec:
     """A resource as the catalog file declares it."""
 
@@ -84,7 +102,7 @@ class ResourceSpec:
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class SectionSpec:
     """A section and its resources, in file order."""
 
@@ -152,26 +170,81 @@ class _Checker:
 def load_catalog(
     path: str | Path | None = None, *, recipe_validator: RecipeValidator | None = None
 ) -> CatalogSpec:
-    """Read and validate a catalog file; raise CatalogFileError listing every problem."""
+    """Read and validate a catalog file; raise CatalogFileError listing every problem.
+
+    The file is parsed a section at a time (`_PieceLoader`): only the checked specs are kept,
+    never the whole YAML tree, so a 100,000-resource file fits in little memory.
+    """
     file = Path(path) if path else packaged_catalog_path()
     source = str(file)
     try:
-        raw = file.read_bytes()
+        digest = hashlib.sha256()
+        with file.open("rb") as raw:
+            for block in iter(lambda: raw.read(1 << 20), b""):
+                digest.update(block)
+        stream = file.open(encoding="utf-8", newline="")
     except OSError as exc:
         raise CatalogFileError(f"{source}: cannot read catalog file: {exc.strerror}") from None
     try:
-        text = raw.decode("utf-8")
-        data = yaml.load(text, Loader=_LineLoader)
+        with stream:
+            return _read(stream, source, digest.hexdigest(), recipe_validator)
     except UnicodeDecodeError as exc:
         raise CatalogFileError(f"{source}: not UTF-8 text: {exc}") from None
     except CatalogFileError as exc:
+        if str(exc).startswith(source):
+            raise
         raise CatalogFileError(f"{source}:{exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"{mark.line + 1}" if mark is not None else "?"
         problem = getattr(exc, "problem", None) or str(exc)
         raise CatalogFileError(f"{source}:{line}: malformed YAML: {problem}") from None
-    return parse_catalog(data, source, hashlib.sha256(raw).hexdigest(), recipe_validator)
+
+
+def _read(stream: Any, source: str, sha256: str,
+          recipe_validator: RecipeValidator | None) -> CatalogSpec:
+    """Walk the top-level mapping; check each section as soon as it is composed."""
+    loader = _PieceLoader(stream)
+    try:
+        loader.get_event()  # StreamStart
+        if loader.check_event(yaml.StreamEndEvent):
+            return parse_catalog(None, source, sha256, recipe_validator)
+        loader.get_event()  # DocumentStart
+        if not loader.check_event(yaml.MappingStartEvent):
+            return parse_catalog(loader.piece(), source, sha256, recipe_validator)
+        start = loader.get_event()
+        top = _Map()
+        top.line, top.key_lines = start.start_mark.line + 1, {}
+        pending: list[tuple[int, _Map]] = []  # sections met before the providers
+        reader: _Parse | None = None
+        while not loader.check_event(yaml.MappingEndEvent):
+            key_event = loader.peek_event()
+            key = loader.piece()
+            line = key_event.start_mark.line + 1
+            if str(key) in top.key_lines:
+                raise CatalogFileError(f"{line}: duplicate key '{key}'")
+            top.key_lines[str(key)] = line
+            if key == "sections" and loader.check_event(yaml.SequenceStartEvent):
+                top["sections"] = []
+                loader.get_event()
+                index = 0
+                while not loader.check_event(yaml.SequenceEndEvent):
+                    node = loader.piece()
+                    if reader is None and "providers" not in top:
+                        pending.append((index, node))  # checked once the providers are known
+                    else:
+                        reader = reader or _Parse(top, source, sha256, recipe_validator)
+                        reader.section(index, node)
+                    index += 1
+                loader.get_event()
+                continue
+            top[key] = loader.piece()
+        reader = reader or _Parse(top, source, sha256, recipe_validator)
+        for index, node in pending:
+            reader.section(index, node)
+        return reader.finish()
+    finally:
+        loader.dispose()
 
 
 def parse_catalog(
@@ -182,75 +255,108 @@ def parse_catalog(
 ) -> CatalogSpec:
     """Validate parsed catalog data (mappings carrying line numbers, or plain dicts)."""
     data = _with_lines(data)
-    check = _Checker(source)
     if not isinstance(data, _Map):
         raise CatalogFileError(f"{source}:1: a catalog file must be a mapping with 'sections'")
-    check.keys(data, {"schema", "guide", "providers", "sections"}, "catalog")
-    schema = data.get("schema", SCHEMA)
-    if schema != SCHEMA:
-        check.fail(data.key_lines.get("schema", 1), "catalog",
-                   f"unsupported schema {schema!r} (expected {SCHEMA!r})")
-    guide = data.get("guide") or {}
-    if not isinstance(guide, dict):
-        check.fail(data.key_lines.get("guide", 1), "guide", "must be a mapping")
-        guide = {}
-    spec = CatalogSpec(source=source, sha256=sha256, guide=dict(guide))
+    sections = data.get("sections")
+    reader = _Parse(data, source, sha256, recipe_validator)
+    if isinstance(sections, list):
+        for i, node in enumerate(sections):
+            reader.section(i, node)
+    return reader.finish()
 
-    slugs: set[str] = set()
-    for i, node in enumerate(check.seq(data, "providers", "catalog")):
-        where = f"providers[{i}]"
-        if not isinstance(node, _Map):
-            check.fail(data.key_lines.get("providers", 1), where, "must be a mapping")
-            continue
-        check.keys(node, {"slug", "name", "home", "recipe"}, where)
-        slug = check.text(node, "slug", where, required=True)
-        name = check.text(node, "name", where, required=True)
-        home = check.text(node, "home", where, required=False)
-        recipe = node.get("recipe")
-        if slug is not None:
-            where = f"provider '{slug}'"
-            if not SLUG.match(slug):
-                check.fail(node.key_lines.get("slug", node.line), where,
-                           "slug must be lower-case letters, digits and '-'")
-            if slug in slugs:
-                check.fail(node.line, where, "duplicate provider slug")
-            slugs.add(slug)
-        if recipe is not None and not isinstance(recipe, dict):
-            check.fail(node.key_lines.get("recipe", node.line), where, "recipe must be a mapping")
-            recipe = None
-        if recipe is not None and recipe_validator is not None and slug:
-            for key_path, problem in recipe_validator(slug, recipe):
-                line = _line_of(recipe, key_path, node.key_lines.get("recipe", node.line))
-                check.fail(line, f"{where} recipe {key_path}", problem)
-        if slug and name:
-            spec.providers.append(
-                ProviderSpec(slug, name, home, _plain(recipe) if recipe else None, node.line)
-            )
 
-    names: set[str] = set()
-    sections = check.seq(data, "sections", "catalog")
-    if "sections" not in data:
-        check.fail(data.line, "catalog", "missing required key 'sections'")
-    for i, node in enumerate(sections):
+class _Parse:
+    """Checks a catalog: the top level and the providers at once, then section by section."""
+
+    def __init__(self, data: _Map, source: str, sha256: str,
+                 recipe_validator: RecipeValidator | None) -> None:
+        self.data = data
+        self.check = _Checker(source)
+        self.spec = CatalogSpec(source=source, sha256=sha256, guide={})
+        self.slugs: set[str] = set()
+        self.names: set[str] = set()
+        self._providers(recipe_validator)
+        self.sections_from = len(self.check.problems)
+
+    def _top(self) -> list[str]:
+        """The top level's problems: checked last, since a streamed file's keys after
+        'sections' are read last, and listed first."""
+        check, data = _Checker(self.check.source), self.data
+        check.keys(data, {"schema", "guide", "providers", "sections"}, "catalog")
+        schema = data.get("schema", SCHEMA)
+        if schema != SCHEMA:
+            check.fail(data.key_lines.get("schema", 1), "catalog",
+                       f"unsupported schema {schema!r} (expected {SCHEMA!r})")
+        guide = data.get("guide") or {}
+        if not isinstance(guide, dict):
+            check.fail(data.key_lines.get("guide", 1), "guide", "must be a mapping")
+            guide = {}
+        self.spec.guide = _plain(guide)
+        return check.problems
+
+    def _sections_key(self) -> list[str]:
+        check, data = _Checker(self.check.source), self.data
+        check.seq(data, "sections", "catalog")
+        if "sections" not in data:
+            check.fail(data.line, "catalog", "missing required key 'sections'")
+        return check.problems
+
+    def _providers(self, recipe_validator: RecipeValidator | None) -> None:
+        check, data = self.check, self.data
+        for i, node in enumerate(check.seq(data, "providers", "catalog")):
+            where = f"providers[{i}]"
+            if not isinstance(node, _Map):
+                check.fail(data.key_lines.get("providers", 1), where, "must be a mapping")
+                continue
+            check.keys(node, {"slug", "name", "home", "recipe"}, where)
+            slug = check.text(node, "slug", where, required=True)
+            name = check.text(node, "name", where, required=True)
+            home = check.text(node, "home", where, required=False)
+            recipe = node.get("recipe")
+            if slug is not None:
+                where = f"provider '{slug}'"
+                if not SLUG.match(slug):
+                    check.fail(node.key_lines.get("slug", node.line), where,
+                               "slug must be lower-case letters, digits and '-'")
+                if slug in self.slugs:
+                    check.fail(node.line, where, "duplicate provider slug")
+                self.slugs.add(slug)
+            if recipe is not None and not isinstance(recipe, dict):
+                check.fail(node.key_lines.get("recipe", node.line), where,
+                           "recipe must be a mapping")
+                recipe = None
+            if recipe is not None and recipe_validator is not None and slug:
+                for key_path, problem in recipe_validator(slug, recipe):
+                    line = _line_of(recipe, key_path, node.key_lines.get("recipe", node.line))
+                    check.fail(line, f"{where} recipe {key_path}", problem)
+            if slug and name:
+                self.spec.providers.append(
+                    ProviderSpec(slug, name, home, _plain(recipe) if recipe else None, node.line)
+                )
+
+    def section(self, i: int, node: Any) -> None:
+        """Check one entry of `sections` and keep its spec."""
+        check, data = self.check, self.data
         where = f"sections[{i}]"
         if not isinstance(node, _Map):
             check.fail(data.key_lines.get("sections", 1), where, "must be a mapping")
-            continue
+            return
         check.keys(node, {"name", "resources"}, where)
         name = check.text(node, "name", where, required=True)
         if name is None:
-            continue
+            return
         where = f"section '{name}'"
-        if name in names:
+        if name in self.names:
             check.fail(node.line, where, "duplicate section name")
-        names.add(name)
+        self.names.add(name)
         section = SectionSpec(name, [], node.line)
         titles: set[str] = set()
         urls: dict[str, str] = {}
         for j, rnode in enumerate(check.seq(node, "resources", where)):
             rwhere = f"{where} resources[{j}]"
             if not isinstance(rnode, _Map):
-                check.fail(node.key_lines.get("resources", node.line), rwhere, "must be a mapping")
+                check.fail(node.key_lines.get("resources", node.line), rwhere,
+                           "must be a mapping")
                 continue
             check.keys(rnode, {"title", "url", "provider", "description"}, rwhere)
             title = check.text(rnode, "title", rwhere, required=True)
@@ -263,7 +369,7 @@ def parse_catalog(
             if title in titles:
                 check.fail(rnode.line, rwhere, "duplicate title within the section")
             titles.add(title)
-            if provider and provider not in slugs:
+            if provider and provider not in self.slugs:
                 check.fail(rnode.key_lines.get("provider", rnode.line), rwhere,
                            f"unknown provider '{provider}'")
             if url:
@@ -276,11 +382,18 @@ def parse_catalog(
                     check.fail(rnode.key_lines.get("url", rnode.line), rwhere,
                                f"duplicate URL within the section (also '{urls[key]}')")
                 urls[key] = title
-            section.resources.append(ResourceSpec(title, url, provider, description, rnode.line))
-        spec.sections.append(section)
-    if check.problems:
-        raise CatalogFileError("\n".join(check.problems))
-    return spec
+            section.resources.append(ResourceSpec(title, url, provider, description,
+                                                  rnode.line))
+        self.spec.sections.append(section)
+
+    def finish(self) -> CatalogSpec:
+        """The spec, or CatalogFileError listing every problem found."""
+        found = self.check.problems
+        problems = [*self._top(), *found[:self.sections_from], *self._sections_key(),
+                    *found[self.sections_from:]]
+        if problems:
+            raise CatalogFileError("\n".join(problems))
+        return self.spec
 
 
 def _url_key(url: str) -> str:

@@ -1,7 +1,9 @@
 """Run a link-health check: crawl every active link, store the checks, then move link states.
 
-`run_check_links` starts the Twisted reactor, so call it at most once per process (the CLI runs
-it in its own process). The run is recorded as a CrawlRun of kind "links"; its outcome is ``ok``,
+`run_check_links` crawls in this process (Twisted's reactor starts once per process, so call it
+at most once per process), or, for a large catalog, shards the crawl by host over `link_workers`
+spawned processes (`crawler.linkshards`) and concludes the run here.
+The run is recorded as a CrawlRun of kind "links"; its outcome is ``ok``,
 ``inconclusive`` (the outage guard: checks stored, no state moved, one `run_inconclusive` event)
 or ``failed``.
 """
@@ -11,7 +13,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,11 +23,14 @@ from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.linkstate import apply_run, assess_outage
-from shelfcheck.catalog.models import Link, LinkCheck, Provider, Resource
+from shelfcheck.catalog.models import Link, LinkCheck, Provider, Resource, utcnow
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.config import Settings
 from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.errors import UsageError, short_error
+
+if TYPE_CHECKING:
+    from shelfcheck.crawler.linksource import LinkSource
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, int], None]
@@ -128,18 +134,49 @@ def _no_url_count(engine: Engine, provider_id: int | None) -> int:
 
 def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
            link_ids: list[int] | None, progress: Progress | None) -> dict[str, Any]:
+    """Crawl in this process, or sharded by host over `link_workers` processes."""
+    from shelfcheck.crawler.linkshards import ShardJob, plan_shards, run_sharded, worker_count
+    from shelfcheck.crawler.linksource import LinkSource
+
+    due_before = None
+    if settings.recheck_every > 0 and link_ids is None:  # named URLs are always checked
+        due_before = utcnow() - timedelta(days=settings.recheck_every)
+    source = LinkSource(engine, provider_id=provider_id, link_ids=link_ids,
+                        due_before=due_before)
+    hosts = source.hosts()
+    workers = worker_count(settings, hosts)
+    if workers <= 1:
+        crawl = crawl_links(settings, run_id=run_id, source=source,
+                            canary_url=settings.canary_url, progress=progress)
+        crawl["workers"] = 1
+    else:
+        shards = plan_shards(hosts, workers)
+        jobs = [ShardJob(i, len(shards), run_id, tuple(h for h, _n in shard), provider_id,
+                         tuple(link_ids) if link_ids is not None else None, due_before,
+                         settings.canary_url if i == 0 else None)
+                for i, shard in enumerate(shards)]
+        crawl = run_sharded(settings, jobs, progress)
+    crawl["not_due"] = source.not_due_count()
+    return crawl
+
+
+def crawl_links(settings: Settings, *, run_id: int, source: LinkSource,
+                canary_url: str | None, progress: Progress | None,
+                max_in_flight: int | None = None) -> dict[str, Any]:
+    """Run the link spider over `source` in this process (starts the reactor: once only)."""
     from scrapy.crawler import CrawlerProcess
 
-    from shelfcheck.crawler.linksource import LinkSource
     from shelfcheck.crawler.spiders.links import LinkSpider
 
     for handler in logging.root.handlers:  # Scrapy's logging setup sets every level to DEBUG
         if handler.level == logging.NOTSET:
             handler.setLevel(settings.log_level)
-    process = CrawlerProcess(link_scrapy_settings(settings, run_id))
+    values = link_scrapy_settings(settings, run_id)
+    if max_in_flight is not None:
+        values["CONCURRENT_REQUESTS"] = max_in_flight
+    process = CrawlerProcess(values)
     crawler = process.create_crawler(LinkSpider)
-    source = LinkSource(engine, provider_id=provider_id, link_ids=link_ids)
-    process.crawl(crawler, source=source, canary_url=settings.canary_url, progress=progress)
+    process.crawl(crawler, source=source, canary_url=canary_url, progress=progress)
     # Scrapy's logging setup resets levels: keep ours, and keep the robots.txt middleware
     # from logging a traceback per unreachable host (the checks record those failures).
     logging.root.setLevel(settings.log_level)
@@ -211,7 +248,8 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
         "links": crawl["total"], "checked": stored, "verdicts": verdicts,
         "no_url": _no_url_count(engine, provider_id) if link_ids is None else 0,
         "requests": crawl["requests"], "elapsed_s": round(elapsed, 2),
-        "finish_reason": crawl["finish_reason"],
+        "finish_reason": crawl["finish_reason"], "workers": crawl.get("workers", 1),
+        "not_due": crawl.get("not_due", 0),
     }
     if crawl["error"]:
         with transaction(engine) as session:
@@ -246,6 +284,9 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
     summary = f"checked {stored} links: " + ", ".join(
         f"{n} {v}" for v, n in sorted(verdicts.items(), key=lambda kv: -kv[1])
     ) if stored else "no links to check"
+    if stats["not_due"]:
+        summary += (f"; {stats['not_due']} ok links not due yet "
+                    f"(recheck_every = {settings.recheck_every:g} days)")
     if detail:
         summary += f"; {detail}"
     return StepResult("links", "ok", run_id, summary, stats)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -32,13 +32,21 @@ class Exporter:
 
     def render(self, session: Session) -> Mapping[str, bytes]:
         """Return file name -> content; most formats give one file named `default_name`."""
-        raise NotImplementedError
+        return {name: b"".join(chunks) for name, chunks in self.stream(session).items()}
+
+    def stream(self, session: Session) -> Mapping[str, Iterable[bytes]]:
+        """File name -> the content in chunks, produced while it is written.
+
+        A format that streams overrides this (and `render` then joins the chunks); the others
+        render the whole file at once.
+        """
+        return {name: (content,) for name, content in self.render(session).items()}
 
     def write(self, session: Session, out: Path | None) -> list[Path]:
         """Render and write atomically. `out` is a file for one-file formats, else a folder."""
-        from shelfcheck.exports.atomic import atomic_write_bytes
+        from shelfcheck.exports.atomic import atomic_write_chunks
 
-        files = self.render(session)
+        files = self.stream(session)
         written: list[Path] = []
         for name, content in files.items():
             if out is None:
@@ -47,7 +55,7 @@ class Exporter:
                 target = out
             else:
                 target = out / name
-            atomic_write_bytes(target, content)
+            atomic_write_chunks(target, content)
             written.append(target)
         return written
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -22,12 +22,19 @@ RESOURCE_COLUMNS = ["section", "title", "url", "provider", "description", "link_
 OFFERING_COLUMNS = ["provider", "title", "url", "format", "schedule", "start", "end",
                     "timezone", "fee_known", "fees", "lssc_approved", "state", "uid"]
 
-def _csv(columns: list[str], rows: Sequence[Sequence[object]]) -> bytes:
+def csv_chunks(columns: list[str], rows: Iterable[Sequence[object]],
+               every: int = 2000) -> Iterator[bytes]:
+    """The CSV file in UTF-8 chunks of `every` rows, written as the rows come."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
-    return buffer.getvalue().encode("utf-8")
+    for i, row in enumerate(rows, 1):
+        writer.writerow([csv_cell(v) for v in row])
+        if i % every == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
 def flatten_fees(fees: tuple[tuple[str, str, str], ...] | list[tuple[str, str, str]]) -> str:
@@ -43,13 +50,13 @@ class CsvExporter(Exporter):
     default_name = "resources.csv"
     description = "resources.csv and offerings.csv"
 
-    def render(self, session: Session) -> Mapping[str, bytes]:
-        resources = [
+    def stream(self, session: Session) -> Mapping[str, Iterable[bytes]]:
+        resources = (
             [r.section, r.title, r.url, r.provider, r.description, r.link_state, r.verdict,
              r.http_status, r.last_checked_at, r.since, r.suggestion, redirect_target(r)]
             for r in resource_rows(session)
-        ]
-        offerings = [
+        )
+        offerings = (
             [o.provider, o.title, o.url, o.format, o.schedule,
              o.start_at.isoformat() if o.start_at else None,
              o.end_at.isoformat() if o.end_at else None, o.timezone,
@@ -58,6 +65,6 @@ class CsvExporter(Exporter):
              "" if o.lssc_approved is None else str(o.lssc_approved).lower(), o.state,
              offering_uid(o.provider, o.key)]
             for o in offering_rows(session)
-        ]
-        return {"resources.csv": _csv(RESOURCE_COLUMNS, resources),
-                "offerings.csv": _csv(OFFERING_COLUMNS, offerings)}
+        )
+        return {"resources.csv": csv_chunks(RESOURCE_COLUMNS, resources),
+                "offerings.csv": csv_chunks(OFFERING_COLUMNS, offerings)}

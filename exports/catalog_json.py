@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.queries import (
     OfferingRow,
+    ResourceRow,
     guide_meta,
     offering_rows,
     providers,
@@ -18,6 +20,7 @@ from shelfcheck.catalog.queries import (
 )
 from shelfcheck.exports.base import Exporter
 from shelfcheck.exports.common import offering_uid, redirect_target
+from shelfcheck.exports.jsonstream import json_chunks, materialize
 
 SCHEMA = "shelfcheck.catalog/1"
 
@@ -49,43 +52,53 @@ def offering_dict(row: OfferingRow) -> dict[str, Any]:
     }
 
 
-def catalog_document(session: Session, *, now: Any = None) -> dict[str, Any]:
-    """The catalog as a JSON-ready dict."""
-    sections: list[dict[str, Any]] = []
-    by_name: dict[str, dict[str, Any]] = {}
-    for row in resource_rows(session):
-        section = by_name.get(row.section)
-        if section is None:
-            section = {"name": row.section, "resources": []}
-            by_name[row.section] = section
-            sections.append(section)
-        section["resources"].append({
-            "title": row.title,
-            "url": row.url,
-            "description": row.description,
-            "provider": row.provider,
-            "link_state": row.link_state,
-            "verdict": row.verdict,
-            "http_status": row.http_status,
-            "last_checked": row.last_checked_at,
-            "since": row.since,
-            "redirect_target": redirect_target(row),
-            "suggestion": row.suggestion,
-        })
+def _resource_dict(row: ResourceRow) -> dict[str, Any]:
+    return {
+        "title": row.title,
+        "url": row.url,
+        "description": row.description,
+        "provider": row.provider,
+        "link_state": row.link_state,
+        "verdict": row.verdict,
+        "http_status": row.http_status,
+        "last_checked": row.last_checked_at,
+        "since": row.since,
+        "redirect_target": redirect_target(row),
+        "suggestion": row.suggestion,
+    }
+
+
+def _sections(session: Session) -> Iterator[dict[str, Any]]:
+    """Sections in guide order, each with an iterator of its resources (rows come in order)."""
+    for name, rows in groupby(resource_rows(session), key=attrgetter("section")):
+        yield {"name": name, "resources": map(_resource_dict, rows)}
+
+
+def _providers(session: Session) -> Iterator[dict[str, Any]]:
     offerings: dict[str, list[dict[str, Any]]] = {}
     for off in offering_rows(session):
         offerings.setdefault(off.provider, []).append(offering_dict(off))
+    for p in providers(session):
+        yield {"slug": p.slug, "name": p.name, "home": p.home_url,
+               "offerings": offerings.get(p.slug, [])}
+
+
+def catalog_stream(session: Session, *, now: Any = None) -> dict[str, Any]:
+    """The catalog document with its sections, resources and providers as iterators, read
+    from the database while the document is written (`exports.jsonstream`)."""
     return {
         "schema": SCHEMA,
         "generated_at": iso(now or utcnow()),
         "guide": guide_meta(session),
-        "sections": sections,
-        "providers": [
-            {"slug": p.slug, "name": p.name, "home": p.home_url,
-             "offerings": offerings.get(p.slug, [])}
-            for p in providers(session)
-        ],
+        "sections": _sections(session),
+        "providers": _providers(session),
     }
+
+
+def catalog_document(session: Session, *, now: Any = None) -> dict[str, Any]:
+    """The catalog as a JSON-ready dict."""
+    doc: dict[str, Any] = materialize(catalog_stream(session, now=now))
+    return doc
 
 
 def catalog_file_from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -112,7 +125,5 @@ class JsonExporter(Exporter):
     default_name = "catalog.json"
     description = "sections, resources with link state, providers with offerings and fees"
 
-    def render(self, session: Session) -> Mapping[str, bytes]:
-        doc = catalog_document(session, now=self.now)
-        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        return {self.default_name: text.encode("utf-8")}
+    def stream(self, session: Session) -> Mapping[str, Iterable[bytes]]:
+        return {self.default_name: json_chunks(catalog_stream(session, now=self.now))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
@@ -188,23 +189,26 @@ def redirect_target(row: ResourceRow) -> str | None:
     return row.suggestion if row.link_state == "redirected" else None
 
 
-def resource_views(rows: list[ResourceRow], *, public: bool) -> list[ResourceView]:
+def iter_resource_views(rows: list[ResourceRow], *, public: bool) -> Iterator[ResourceView]:
     """Resources as the guide page shows them.
 
     Maintainer view (default): every resource under its catalog URL. Public view: broken links
     are left out and a permanent redirect is replaced by its target.
     """
     links = LinkPolicy(rows, public=public)
-    views = []
     for row in rows:
         if public and row.link_state == "broken":
             continue
         target = redirect_target(row)
         href = links(row.url)
-        views.append(ResourceView(
+        yield ResourceView(
             section=row.section, title=one_line(row.title), description=clean_text(row.description),
             provider=row.provider, provider_name=row.provider_name, url=row.url, href=href,
             link_state=row.link_state, verdict=row.verdict, http_status=row.http_status,
             since=row.since, redirect_target=target, suggestion=row.suggestion,
-        ))
-    return views
+        )
+
+
+def resource_views(rows: list[ResourceRow], *, public: bool) -> list[ResourceView]:
+    """`iter_resource_views` as a list."""
+    return list(iter_resource_views(rows, public=public))

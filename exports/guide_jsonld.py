@@ -4,7 +4,7 @@ Event with Offers per current offering. The `html` page embeds the same document
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,13 +25,14 @@ from shelfcheck.exports.common import (
     clean_text,
     is_course,
     is_current,
+    iter_resource_views,
     local,
     offering_uid,
     one_line,
     published_offerings,
-    resource_views,
     web_url,
 )
+from shelfcheck.exports.jsonstream import json_chunks, materialize
 
 SCHEMA_ORG = "https://schema.org"
 
@@ -55,14 +56,18 @@ def _compact(node: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in node.items() if v not in (None, "", [])}
 
 
-def resource_list(guide: Mapping[str, Any], views: list[ResourceView],
-                  orgs: Mapping[str, Provider], links: LinkPolicy) -> dict[str, Any]:
-    """The schema.org ItemList of the guide's resources, in page order."""
+def resource_list(guide: Mapping[str, Any], views: Iterable[ResourceView],
+                  orgs: Mapping[str, Provider], links: LinkPolicy,
+                  count: int | None = None) -> dict[str, Any]:
+    """The schema.org ItemList of the guide's resources, in page order.
+
+    With `count` (the number of views) the items are an iterator, made while they are written.
+    """
     guide_url = web_url(guide.get("url"))
-    items = []
-    for position, view in enumerate(views, start=1):
+
+    def item(position: int, view: ResourceView) -> dict[str, Any]:
         provider = orgs.get(view.provider or "")
-        items.append({
+        return {
             "@type": "ListItem",
             "position": position,
             "item": _compact({
@@ -74,13 +79,18 @@ def resource_list(guide: Mapping[str, Any], views: list[ResourceView],
                 "provider": _organization(view.provider_name,
                                           provider.home_url if provider else None, links),
             }),
-        })
+        }
+
+    items: Iterable[dict[str, Any]] = (item(p, v) for p, v in enumerate(views, start=1))
+    if count is None:
+        items = list(items)
+        count = len(items)
     return {**_compact({
         "@type": "ItemList",
         "@id": f"{guide_url}#resources" if guide_url else None,
         "name": one_line(guide.get("title")) or "Resources",
         "url": guide_url,
-    }), "numberOfItems": len(items), "itemListElement": items}
+    }), "numberOfItems": count, "itemListElement": items}
 
 
 def offers(row: OfferingRow, links: LinkPolicy) -> list[dict[str, Any]]:
@@ -125,22 +135,39 @@ def offering_node(row: OfferingRow, home: str | None, links: LinkPolicy) -> dict
     return _compact(node)
 
 
+def guide_jsonld_stream(session: Session, *, public: bool = False,
+                        now: datetime | None = None,
+                        rows: list[ResourceRow] | None = None) -> dict[str, Any]:
+    """The JSON-LD document with its resource items as an iterator (`exports.jsonstream`)."""
+    now = now or utcnow()
+    orgs = {p.slug: p for p in providers(session, active_only=False)}
+    rows = list(resource_rows(session)) if rows is None else rows
+    links = LinkPolicy(rows, public=public)
+    current = [row for row in published_offerings(session) if is_current(row, now)]
+    count = sum(1 for row in rows if not (public and row.link_state == "broken"))
+    graph = [resource_list(guide_meta(session), iter_resource_views(rows, public=public), orgs,
+                           links, count)]
+    for row in current:
+        provider = orgs.get(row.provider)
+        graph.append(offering_node(row, provider.home_url if provider else None, links))
+    return {"@context": SCHEMA_ORG, "@graph": graph}
+
+
 def guide_jsonld(session: Session, *, public: bool = False, now: datetime | None = None,
                  rows: list[ResourceRow] | None = None) -> dict[str, Any]:
     """The whole JSON-LD document; `public` applies the reader view (see LinkPolicy).
 
     `rows` saves querying the resources again when the caller holds them.
     """
-    now = now or utcnow()
-    orgs = {p.slug: p for p in providers(session, active_only=False)}
-    rows = list(resource_rows(session)) if rows is None else rows
-    links = LinkPolicy(rows, public=public)
-    current = [row for row in published_offerings(session) if is_current(row, now)]
-    graph = [resource_list(guide_meta(session), resource_views(rows, public=public), orgs, links)]
-    for row in current:
-        provider = orgs.get(row.provider)
-        graph.append(offering_node(row, provider.home_url if provider else None, links))
-    return {"@context": SCHEMA_ORG, "@graph": graph}
+    doc: dict[str, Any] = materialize(guide_jsonld_stream(session, public=public, now=now,
+                                                          rows=rows))
+    return doc
+
+
+def _script_safe(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """`safe_json`'s escapes, chunk by chunk (each escaped character is one byte)."""
+    for chunk in chunks:
+        yield chunk.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
 
 
 class JsonLdExporter(Exporter):
@@ -150,6 +177,6 @@ class JsonLdExporter(Exporter):
     default_name = "guide.jsonld"
     description = "schema.org ItemList of resources, Course/Event with Offer for offerings"
 
-    def render(self, session: Session) -> Mapping[str, bytes]:
-        doc = guide_jsonld(session, public=self.public, now=self.now)
-        return {self.default_name: (safe_json(doc) + "\n").encode("utf-8")}
+    def stream(self, session: Session) -> Mapping[str, Iterable[bytes]]:
+        doc = guide_jsonld_stream(session, public=self.public, now=self.now)
+        return {self.default_name: _script_safe(json_chunks(doc))}

@@ -49,6 +49,13 @@ KEYS: tuple[Key, ...] = (
     Key("download_timeout", "float", 20.0, "Seconds before one request times out.", minimum=0.1),
     Key("max_in_flight_per_host", "int", 2, "Requests in flight per host at most.", minimum=1),
     Key("max_in_flight", "int", 64, "Requests in flight over all hosts at most.", minimum=1),
+    Key("link_workers", "int", 0,
+        "Processes a link check is sharded over, each owning whole hosts; 0: one per core. "
+        "Fewer are used for a small catalog (one per 500 links and per host at most).",
+        minimum=0),
+    Key("recheck_every", "float", 0.0,
+        "Days before a link that was ok is checked again; 0 checks every link every run. "
+        "Failing, unknown and new links are checked every run.", minimum=0),
     Key("max_download_size", "int", 10 * 1024 * 1024,
         "Bytes read of one response at most (listing pages).", minimum=1024),
     Key("body_prefix_size", "int", 256 * 1024,

@@ -84,6 +84,13 @@ class HostFeed:
     outstanding: int = 0
     exhausted: bool = False
     ahead: deque[LinkRow] = field(default_factory=deque)
+    remaining: int = 0  # links not yet sent
+
+    @property
+    def priority(self) -> int:
+        """Longer queues first, so the busiest host, which sets the floor, is kept full
+        (below the soft-404 probe's 50: pages wait for their host's probe)."""
+        return min(self.remaining // 100, 40)
 
     def next(self) -> LinkRow | None:
         if self.ahead:
@@ -190,13 +197,13 @@ class LinkSpider(scrapy.Spider):
         host_cap, total_cap, max_hosts = self._capacity()
         try:
             while self._hosts and len(self.feeds) < max_hosts and self.outstanding < total_cap:
-                host, _count = self._hosts.popleft()
+                host, count = self._hosts.popleft()
                 if not host:
                     out.extend(self._finish(Task("link", row.url, "", row.id), "invalid_url",
                                             detail="not a valid http(s) URL")
                                for row in self.source.iter_host(host))
                     continue
-                feed = HostFeed(host, self.source.iter_host(host))
+                feed = HostFeed(host, self.source.iter_host(host), remaining=count)
                 first: LinkRow | None = feed.next()
                 if first is None:
                     continue
@@ -235,7 +242,9 @@ class LinkSpider(scrapy.Spider):
         task.seen.add(row.url)
         task.method = self._first_method(row.url)
         try:
-            return self._request(task, row.url, task.method, conditional=True)
+            feed.remaining -= 1
+            return self._request(task, row.url, task.method, conditional=True,
+                                 priority=feed.priority)
         except ValueError as exc:
             return self._finish(task, "invalid_url", detail=str(exc))
 

@@ -16,6 +16,7 @@ import json
 import socket
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ def page(title: str, text: str = "") -> bytes:
     return PAGE % (title.encode(), title.encode(), body)
 
 
+BENCH_ROBOTS = b"User-agent: *\nDisallow: /private/\n"
 Answer = tuple[float, int, dict[str, str], bytes]  # (delay, status, headers, body)
 
 
@@ -230,13 +232,18 @@ class Host(resource.Resource):
 
     def host_bench(self, request: Any, path: str, count: int) -> Answer:
         if path == "/robots.txt":
-            return 0.0, 200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"
+            return 0.0, 200, {"Content-Type": "text/plain"}, BENCH_ROBOTS
         if path.startswith("/missing/"):
             return 0.0, 404, {}, page("Not Found")
         if path.startswith("/moved/"):
             return 0.0, 301, {"Location": path.replace("/moved/", "/page/", 1)}, b""
-        if path.startswith("/page/"):
-            return 0.0, 200, {}, page("Course page " + path)
+        if path.startswith(("/page/", "/private/")):  # robots.txt disallows /private/
+            # Validators, and 304 to a request that sends the current one back.
+            etag = f'"{zlib.crc32(path.encode()):08x}"'
+            validators = {"ETag": etag, "Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT"}
+            if request.getHeader("if-none-match") == etag:
+                return 0.0, 304, validators, b""
+            return 0.0, 200, validators, page("Course page " + path)
         return 0.0, 404, {}, page("Not Found")
 
 

@@ -1,0 +1,68 @@
+"""JSON written as it is encoded: the output of ``json.dumps(doc, indent=2)``, in pieces.
+
+A value that is an iterator (a generator of rows) is written item by item, so a document of
+100,000 resources never exists whole in memory; every other value is encoded by `json` itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+INDENT = 2
+FLUSH_AT = 64 * 1024  # characters per chunk
+
+
+def _lazy(value: Any) -> bool:
+    if isinstance(value, Iterator):
+        return True
+    if isinstance(value, Mapping):
+        return any(_lazy(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_lazy(v) for v in value)
+    return False
+
+
+def iter_json(value: Any, level: int = 0) -> Iterator[str]:
+    """The pieces of ``json.dumps(value, indent=2, ensure_ascii=False)``."""
+    pad = "\n" + " " * (INDENT * level)
+    inner = pad + " " * INDENT
+    if isinstance(value, Mapping) and _lazy(value):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ("," if i else "") + inner + json.dumps(key, ensure_ascii=False) + ": "
+            yield from iter_json(item, level + 1)
+        yield pad + "}"
+    elif isinstance(value, Iterator) or (isinstance(value, list | tuple) and _lazy(value)):
+        empty = True
+        for item in value:
+            yield ("[" if empty else ",") + inner
+            empty = False
+            yield from iter_json(item, level + 1)
+        yield "[]" if empty else pad + "]"
+    else:
+        yield json.dumps(value, indent=INDENT, ensure_ascii=False).replace("\n", pad)
+
+
+def json_chunks(value: Any, *, end: str = "\n") -> Iterable[bytes]:
+    """UTF-8 chunks of the document, then `end`."""
+    buffer: list[str] = []
+    size = 0
+    for piece in iter_json(value):
+        buffer.append(piece)
+        size += len(piece)
+        if size >= FLUSH_AT:
+            yield "".join(buffer).encode("utf-8")
+            buffer, size = [], 0
+    buffer.append(end)
+    yield "".join(buffer).encode("utf-8")
+
+
+def materialize(value: Any) -> Any:
+    """The same document with every iterator turned into a list (for callers that need one)."""
+    if isinstance(value, Iterator) or (isinstance(value, list | tuple) and _lazy(value)):
+        return [materialize(v) for v in value]
+    if isinstance(value, Mapping) and _lazy(value):
+        return {k: materialize(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,273 @@
+"""Sharding the link check by host: the plan, and a sharded run against the loopback world.
+
+The sharded run is compared with a one-process run of the same catalog: the same verdict for
+every link, each host owned by one worker (one robots.txt and one soft-404 probe per host), at
+most `max_in_flight_per_host` requests in flight per host (from the server's log), and no
+request to a path robots.txt disallows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+
+from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource, Section, utcnow
+from shelfcheck.catalog.urlnorm import host_of, normalize_url
+from shelfcheck.config import load_settings
+from shelfcheck.crawler.linkshards import (
+    MIN_LINKS_PER_WORKER,
+    merge_crawls,
+    plan_shards,
+    worker_count,
+)
+from tests.conftest import run_shelfcheck
+from tests.mockserver import MockServer
+
+HOSTS = 12
+
+
+def test_plan_gives_whole_hosts_busiest_first_to_the_least_loaded() -> None:
+    hosts = [("a", 10), ("big", 2000), ("b", 10), ("c", 990), ("d", 1000)]
+    shards = plan_shards(hosts, 2)
+    assert shards[0][0] == ("big", 2000)  # the largest queue starts first
+    assert sorted(h for shard in shards for h, _n in shard) == ["a", "b", "big", "c", "d"]
+    loads = sorted(sum(n for _h, n in shard) for shard in shards)
+    assert loads == [2000, 2010]
+    assert all(shard == sorted(shard, key=lambda r: -r[1]) for shard in shards)
+
+
+def test_plan_never_makes_empty_shards() -> None:
+    assert plan_shards([("a", 5)], 4) == [[("a", 5)]]
+    assert plan_shards([], 3) == []
+
+
+def test_worker_count_is_bounded_by_hosts_and_links() -> None:
+    settings = load_settings(environ={}, overrides={"link_workers": 8}, cwd=Path("/"))
+    many = [(f"h{i}", 1000) for i in range(20)]
+    assert worker_count(settings, many) == 8
+    assert worker_count(settings, [("h", 100_000)]) == 1  # one host: one worker
+    assert worker_count(settings, [("h1", 300), ("h2", 300)]) == 1  # too few links
+    assert worker_count(settings, [("", 5000), ("h1", 10)]) == 1  # "" is not a host
+    assert worker_count(settings, many[:3]) == 3
+    cores = load_settings(environ={}, cwd=Path("/"))
+    assert cores.link_workers == 0
+    assert 1 <= worker_count(cores, many) <= 20
+
+
+def test_merge_sums_counts_and_keeps_the_first_problem() -> None:
+    merged = merge_crawls([
+        {"total": 3, "checked": 3, "requests": 5, "canary_failure": None, "error": None,
+         "finish_reason": "finished"},
+        {"total": 4, "checked": 2, "requests": 4, "canary_failure": "x: timeout",
+         "error": "storing checks failed", "finish_reason": "pipeline_error"},
+    ])
+    assert merged == {"total": 7, "checked": 5, "requests": 9, "canary_failure": "x: timeout",
+                      "error": "storing checks failed", "finish_reason": "pipeline_error"}
+
+
+@pytest.fixture
+def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockServer]:
+    folder = tmp_path_factory.mktemp("bench")
+    with MockServer(folder, "--bench-hosts", str(HOSTS), "--latency", "0.02") as server:
+        yield server
+
+
+def heavy_tailed_links(server: MockServer, n: int) -> list[str]:
+    """n links: a third on host 0, the rest round-robin; pages, 404s, 301s, robots-blocked."""
+    urls = []
+    for i in range(n):
+        host = 0 if i % 3 == 0 else 1 + i % (HOSTS - 1)
+        kind = ("missing" if i % 20 == 7 else "moved" if i % 20 == 13
+                else "private" if i % 50 == 11 else "page")
+        urls.append(server.url(f"bench-{host}", f"/{kind}/{i}"))
+    return urls
+
+
+def load_links(db_url: str, urls: list[str]) -> None:
+    engine = open_database(db_url)
+    now = utcnow()
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(Section.__table__), [{"id": 1, "name": "Bench", "position": 0,
+                                                      "active": True}])
+            conn.execute(insert(Link.__table__), [
+                {"id": i, "url": normalize_url(u), "host": host_of(normalize_url(u)),
+                 "state": "unknown", "consecutive_failures": 0}
+                for i, u in enumerate(urls, 1)])
+            conn.execute(insert(Resource.__table__), [
+                {"id": i, "title": f"Resource {i}", "section_id": 1, "url": u, "link_id": i,
+                 "description": "", "position": i, "state": "active", "created_at": now,
+                 "updated_at": now}
+                for i, u in enumerate(urls, 1)])
+    finally:
+        engine.dispose()
+
+
+def check(db_url: str, cwd: Path, workers: int) -> Any:
+    return run_shelfcheck("check-links", cwd=cwd, timeout=240, env={
+        "SHELFCHECK_DATABASE_URL": db_url, "SHELFCHECK_ALLOW_PRIVATE_ADDRESSES": "true",
+        "SHELFCHECK_LINK_WORKERS": str(workers), "SHELFCHECK_DOWNLOAD_TIMEOUT": "10"})
+
+
+def run_of(db_url: str, run_id: int) -> tuple[dict[str, Any], dict[str, tuple[Any, ...]]]:
+    engine = open_database(db_url)
+    try:
+        with transaction(engine) as session:
+            run = session.get(CrawlRun, run_id)
+            assert run is not None
+            rows = session.execute(
+                select(Link.url, LinkCheck.verdict, LinkCheck.http_status, LinkCheck.final_url)
+                .join(Link).where(LinkCheck.run_id == run_id)).all()
+            return dict(run.stats or {}), {url: tuple(rest) for url, *rest in rows}
+    finally:
+        engine.dispose()
+
+
+def test_sharded_run_matches_one_process_and_keeps_hosts_whole(
+        bench: MockServer, db_url: str, tmp_path: Path) -> None:
+    n = 2 * MIN_LINKS_PER_WORKER + 300
+    load_links(db_url, heavy_tailed_links(bench, n))
+
+    single = check(db_url, tmp_path, 1)
+    assert single.returncode == 0, single.stderr
+    mark = len(bench.requests())
+    sharded = check(db_url, tmp_path, 2)
+    assert sharded.returncode == 0, sharded.stderr
+    log = bench.requests()[mark:]
+
+    stats1, checks1 = run_of(db_url, 1)
+    stats2, checks2 = run_of(db_url, 2)
+    assert (stats1["workers"], stats2["workers"]) == (1, 2)
+    assert len(checks2) == n
+    assert {u: (v, t) for u, (v, _s, t) in checks2.items()} == \
+        {u: (v, t) for u, (v, _s, t) in checks1.items()}  # the same verdict and target
+    # The second run asks conditionally: the pages that sent validators answer 304.
+    pages = [u for u, (v, s, _t) in checks1.items() if s == 200 and "/page/" in u]
+    assert {checks2[u][1] for u in pages} == {304}
+    verdicts = Counter(v for v, *_ in checks2.values())
+    assert verdicts["not_found"] == n // 20 + (n % 20 > 7)
+    assert verdicts["redirected"] > 0 and verdicts["blocked"] > 0
+    assert stats2["links"] == n and stats2["checked"] == n
+
+    robots: Counter[str] = Counter()
+    probes: Counter[str] = Counter()
+    peak: dict[str, int] = defaultdict(int)
+    for entry in log:
+        peak[entry["host"]] = max(peak[entry["host"]], entry["in_flight"])
+        robots[entry["host"]] += entry["path"] == "/robots.txt"
+        probes[entry["host"]] += entry["path"].startswith("/shelfcheck-probe-")
+        assert not entry["path"].startswith("/private/"), entry  # robots.txt obeyed
+    assert len(peak) == HOSTS
+    assert max(peak.values()) <= 2, peak
+    assert set(robots.values()) == {1}, robots  # each host owned by one worker
+    assert set(probes.values()) == {1}, probes
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path_factory: pytest.TempPathFactory,
+                                                  tmp_path: Path) -> None:
+    """A SIGKILLed check-links leaves no worker behind: each sees its control pipe close."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path_factory.mktemp("slow")
+    with MockServer(folder, "--bench-hosts", str(HOSTS), "--latency", "0.5") as server:
+        db_url = f"sqlite:///{tmp_path / 'kill.db'}"
+        load_links(db_url, heavy_tailed_links(server, 2 * MIN_LINKS_PER_WORKER + 100))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
+        env.update(SHELFCHECK_DATABASE_URL=db_url, SHELFCHECK_ALLOW_PRIVATE_ADDRESSES="true",
+                   SHELFCHECK_LINK_WORKERS="2")
+        proc = subprocess.Popen([sys.executable, "-m", "shelfcheck", "check-links"],
+                                cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while len(server.requests()) < 2 * HOSTS and time.monotonic() < deadline:
+                time.sleep(0.2)
+            workers = _children(proc.pid)
+            assert len(workers) >= 2, workers  # the resource tracker may be a child too
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            deadline = time.monotonic() + 15
+            while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not [w for w in workers if _alive(w)]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_a_worker_that_dies_fails_the_run_and_moves_no_state(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """SIGKILL one worker mid-crawl: the run fails, the other worker is stopped, no link moves."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path_factory.mktemp("slow")
+    with MockServer(folder, "--bench-hosts", str(HOSTS), "--latency", "0.3") as server:
+        db_url = f"sqlite:///{tmp_path / 'die.db'}"
+        load_links(db_url, heavy_tailed_links(server, 2 * MIN_LINKS_PER_WORKER + 100))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
+        env.update(SHELFCHECK_DATABASE_URL=db_url, SHELFCHECK_ALLOW_PRIVATE_ADDRESSES="true",
+                   SHELFCHECK_LINK_WORKERS="2")
+        proc = subprocess.Popen([sys.executable, "-m", "shelfcheck", "check-links"],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while len(server.requests()) < 4 * HOSTS and time.monotonic() < deadline:
+                time.sleep(0.2)
+            workers = [pid for pid in _children(proc.pid)
+                       if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                       and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            assert len(workers) >= 2, workers
+            os.kill(workers[0], signal.SIGKILL)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 1, out + err
+        assert "ended without a result" in err, err
+        deadline = time.monotonic() + 15
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [w for w in workers if _alive(w)]
+    engine = open_database(db_url)
+    try:
+        with transaction(engine) as session:
+            run = session.scalars(select(CrawlRun)).one()
+            assert run.outcome == "failed" and "link worker" in (run.detail or "")
+            states = set(session.scalars(select(Link.state)))
+            assert states == {"unknown"}  # nothing moved
+    finally:
+        engine.dispose()

@@ -32,10 +32,11 @@ test: install lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p shelfcheck
+	$(BIN)/lint-imports
 
 ## The offline demo: a loopback provider web, two weeks, every report and export.
 demo: install
 	$(BIN)/shelfcheck demo
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

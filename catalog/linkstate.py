@@ -1,8 +1,9 @@
 """Link state across runs: the state machine, the outage guard, and applying a run's checks.
 
-A link is ``ok``, ``redirected``, ``broken``, ``unverifiable`` or ``unknown``. A failing verdict
-turns it ``broken`` only after `confirm_after` consecutive failing checks; ``blocked`` and
-``rate_limited`` make it ``unverifiable`` and never count as failures. Each change of state writes
+A link is in one of the `LinkState`s. A failing verdict (class ``failing`` in
+`catalog.verdicts`) turns it ``broken`` only after `confirm_after` consecutive failing checks;
+an unverifiable one (``blocked``, ``rate_limited``) makes it ``unverifiable`` and never counts
+as a failure. Each change of state writes
 one change event; a state that does not change writes none.
 """
 
@@ -18,21 +19,18 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource
+from shelfcheck.catalog.states import LinkState, ResourceState
+from shelfcheck.catalog.verdicts import FAILING, NETWORK_FAILURES, UNVERIFIABLE, WORKING
 
-FAILING = frozenset({
-    "not_found", "gone", "server_error", "timeout", "dns_error", "connection_error",
-    "tls_error", "soft_404", "redirect_loop", "invalid_url",
-})
-UNVERIFIABLE = frozenset({"blocked", "rate_limited"})
-NETWORK_FAILURES = frozenset({"dns_error", "connection_error"})
-STATES = ("ok", "redirected", "broken", "unverifiable", "unknown")
+# Plain strings: click.Choice would show an enum's member names.
+STATES = tuple(state.value for state in LinkState)
 
 
 @dataclass(frozen=True)
 class LinkStatus:
     """The state fields of one link."""
 
-    state: str = "unknown"
+    state: str = LinkState.UNKNOWN
     state_since: datetime | None = None
     consecutive_failures: int = 0
     first_failed_at: datetime | None = None
@@ -61,29 +59,30 @@ class Transition:
 def transition(old: LinkStatus, check: Check, now: datetime, confirm_after: int) -> Transition:
     """Apply one check to a link's status."""
     verdict = check.verdict
-    if verdict in ("ok", "redirected"):
-        new_state = "redirected" if verdict == "redirected" else "ok"
-        target = check.final_url if verdict == "redirected" else None
+    if verdict in WORKING:
+        redirected = verdict == "redirected"
+        new_state = LinkState.REDIRECTED if redirected else LinkState.OK
+        target = check.final_url if redirected else None
         status = replace(old, state=new_state, consecutive_failures=0, first_failed_at=None,
                          last_ok_at=now, redirect_target=target)
         event: str | None = None
-        if new_state == "redirected" and (old.state != "redirected"
-                                          or old.redirect_target != target):
+        if redirected and (old.state != LinkState.REDIRECTED or old.redirect_target != target):
             event = "link_redirected"
-        elif new_state == "ok" and old.state in ("broken", "unverifiable"):
+        elif not redirected and old.state in (LinkState.BROKEN, LinkState.UNVERIFIABLE):
             event = "link_recovered"
         return Transition(_since(status, old, now), event)
     if verdict in UNVERIFIABLE:
-        status = replace(old, state="unverifiable")
-        event = "link_unverifiable" if old.state != "unverifiable" else None
+        status = replace(old, state=LinkState.UNVERIFIABLE)
+        event = "link_unverifiable" if old.state != LinkState.UNVERIFIABLE else None
         return Transition(_since(status, old, now), event)
     if verdict in FAILING:
         failures = old.consecutive_failures + 1
         status = replace(old, consecutive_failures=failures,
                          first_failed_at=old.first_failed_at or now)
         if failures >= confirm_after:
-            status = replace(status, state="broken")
-        event = "link_broken" if status.state == "broken" and old.state != "broken" else None
+            status = replace(status, state=LinkState.BROKEN)
+        broke = status.state == LinkState.BROKEN and old.state != LinkState.BROKEN
+        event = "link_broken" if broke else None
         return Transition(_since(status, old, now), event)
     raise ValueError(f"unknown verdict {verdict!r}")
 
@@ -229,7 +228,7 @@ def apply_run(
 def _event_fields(session: Session, kind: str, link: Link, check: Check) -> dict[str, Any]:
     provider_ids = set(session.scalars(
         select(Resource.provider_id).where(Resource.link_id == link.id,
-                                           Resource.state == "active")
+                                           Resource.state == ResourceState.ACTIVE)
     ))
     fields: dict[str, Any] = {
         "verdict": check.verdict, "http_status": check.http_status, "detail": check.detail,

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -29,6 +30,14 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shelfcheck.catalog.states import (
+    LinkState,
+    OfferingState,
+    OfferingStatus,
+    ResourceState,
+    RunOutcome,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -64,6 +73,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def state_type(states: type[StrEnum]) -> Enum:
+    """A state column: the enum's values in a VARCHAR(20), no CHECK constraint and no native
+    enum type, so adding a member needs no migration and older databases read as they are."""
+    return Enum(states, native_enum=False, create_constraint=False, length=20,
+                values_callable=lambda members: [m.value for m in members],
+                validate_strings=True)
 
 
 class Base(DeclarativeBase):
@@ -115,8 +132,8 @@ class Link(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
     host: Mapped[str] = mapped_column(String(300), default="", index=True)
-    # ok | redirected | broken | unverifiable | unknown
-    state: Mapped[str] = mapped_column(String(20), default="unknown", index=True)
+    state: Mapped[LinkState] = mapped_column(state_type(LinkState), default=LinkState.UNKNOWN,
+                                             index=True)
     state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_verdict: Mapped[str | None] = mapped_column(String(40))
     last_http_status: Mapped[int | None] = mapped_column(Integer)
@@ -149,7 +166,8 @@ class Resource(Base):
     link_id: Mapped[int | None] = mapped_column(ForeignKey("link.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(20), default="active")  # active | retired
+    state: Mapped[ResourceState] = mapped_column(state_type(ResourceState),
+                                                 default=ResourceState.ACTIVE)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -171,8 +189,8 @@ class CrawlRun(Base):
     kind: Mapped[str] = mapped_column(String(20), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # running | ok | inconclusive | failed | aborted
-    outcome: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    outcome: Mapped[RunOutcome] = mapped_column(state_type(RunOutcome),
+                                                default=RunOutcome.RUNNING, index=True)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     detail: Mapped[str | None] = mapped_column(Text)
     holder: Mapped[str | None] = mapped_column(String(200))  # host:pid of the process
@@ -199,17 +217,6 @@ class LinkCheck(Base):
     link: Mapped[Link] = relationship(back_populates="checks")
 
 
-class OfferingStatus(StrEnum):
-    """What a listing says about registering for an offering (None: nothing said)."""
-
-    OPEN = "open"
-    FULL = "full"
-    WAITLIST = "waitlist"
-    SOLD_OUT = "sold_out"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
 class Offering(Base):
     """A webinar, course or self-paced module of a provider."""
 
@@ -233,15 +240,15 @@ class Offering(Base):
     fee_raw: Mapped[str | None] = mapped_column(Text)
     lssc_approved: Mapped[bool | None] = mapped_column(Boolean)
     description: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(20), default="active", index=True)
-    # active | removed | ended
+    state: Mapped[OfferingState] = mapped_column(state_type(OfferingState),
+                                                 default=OfferingState.ACTIVE, index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE
     warnings: Mapped[list[Any] | None] = mapped_column(JSON)
     # the platform's own id ("woocommerce:123", "sku:ABC"): identity beyond the URL
     platform_id: Mapped[str | None] = mapped_column(String(200), index=True)
-    status: Mapped[str | None] = mapped_column(String(20))  # an OfferingStatus
+    status: Mapped[OfferingStatus | None] = mapped_column(state_type(OfferingStatus))
 
     provider: Mapped[Provider] = relationship(back_populates="offerings")
     fees: Mapped[list[FeeTier]] = relationship(

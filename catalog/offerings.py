@@ -60,6 +60,7 @@ from shelfcheck.catalog.models import (
     OfferingStatus,
     Provider,
 )
+from shelfcheck.catalog.states import OfferingState
 
 __all__ = [
     "KEY_MAX", "FeeData", "OfferingData", "PageFailure", "ProviderCrawl", "ProviderOutcome",
@@ -106,7 +107,7 @@ class _Applier:
         self._fill(offering, data, keep_when=False)
         self._set_fees(offering, data)
         if _ended(offering.end_at, offering.start_at, self.now):
-            offering.state = "ended"
+            offering.state = OfferingState.ENDED
         self.session.add(offering)
         if announce and offering.state == "active":
             self.event("offering_added", offering, new=_iso(offering.start_at, offering.timezone),
@@ -192,7 +193,7 @@ class _Applier:
         if "status" in data.missing or data.status == offering.status:
             return
         old = offering.status or OfferingStatus.OPEN.value
-        offering.status = data.status
+        offering.status = OfferingStatus(data.status) if data.status else None
         new = data.status or OfferingStatus.OPEN.value
         if not quiet and old != new:
             self.event("offering_updated", offering, old=old, new=new, detail="status")
@@ -237,15 +238,15 @@ class _Applier:
             offering.sequence = (offering.sequence or 0) + 1
         if returning:
             if _ended(offering.end_at, offering.start_at, self.now):
-                offering.state = "ended"
+                offering.state = OfferingState.ENDED
             else:
-                offering.state = "active"
+                offering.state = OfferingState.ACTIVE
                 self.event("offering_added", offering,
                            new=_iso(offering.start_at, offering.timezone),
                            detail=f"listed again; {self._when_text(offering)}")
         elif offering.schedule == "scheduled" and _ended(offering.end_at, offering.start_at,
                                                          self.now):
-            offering.state = "ended"
+            offering.state = OfferingState.ENDED
             self.event("offering_ended", offering, old=_iso(offering.end_at, offering.timezone),
                        detail="its end date passed")
 
@@ -274,13 +275,13 @@ class _Applier:
 
     def disappear(self, offering: Offering, *, cancelled: bool = False) -> None:
         if cancelled:
-            offering.status = OfferingStatus.CANCELLED.value
+            offering.status = OfferingStatus.CANCELLED
         if _ended(offering.end_at, offering.start_at, self.now):
-            offering.state = "ended"
+            offering.state = OfferingState.ENDED
             self.event("offering_ended", offering, old=_iso(offering.end_at, offering.timezone),
                        detail="no longer listed after its end date")
         else:
-            offering.state = "removed"
+            offering.state = OfferingState.REMOVED
             self.event("offering_removed", offering,
                        old=_iso(offering.start_at, offering.timezone),
                        detail="cancelled" if cancelled

@@ -20,6 +20,7 @@ from shelfcheck.catalog.models import (
     Resource,
     Section,
 )
+from shelfcheck.catalog.states import NO_URL
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def resource_rows(session: Session, *, include_retired: bool = False) -> Iterato
             provider=slug,
             provider_name=provider_name,
             state=state,
-            link_state=link_state if has_link else "no_url",
+            link_state=link_state if has_link else NO_URL,
             link_url=link_url,
             verdict=verdict,
             http_status=http_status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -12,8 +13,12 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import CrawlRun, utcnow
+from shelfcheck.catalog.states import RunOutcome
+from shelfcheck.errors import UsageError
 
-OUTCOMES = ("running", "ok", "inconclusive", "failed", "aborted")
+log = logging.getLogger(__name__)
+
+OUTCOMES = tuple(RunOutcome)
 
 
 @dataclass
@@ -27,6 +32,15 @@ class StepResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def failed_step(kind: str, exc: Exception, run_id: int | None = None) -> StepResult:
+    """The result of a step that raised: bad input (UsageError: exit 2) or a crash, logged."""
+    usage = isinstance(exc, UsageError)
+    if not usage:
+        log.error("step %s failed", kind, exc_info=exc)
+    summary = str(exc) if usage else f"{type(exc).__name__}: {exc}"
+    return StepResult(kind, "failed", run_id, summary, {"usage_error": usage})
+
+
 def holder_id() -> str:
     """host:pid of this process."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -35,7 +49,7 @@ def holder_id() -> str:
 def start_run(engine: Engine, kind: str) -> int:
     """Record the start of a run in its own committed transaction; returns its id."""
     with transaction(engine) as session:
-        run = CrawlRun(kind=kind, outcome="running", stats={}, holder=holder_id())
+        run = CrawlRun(kind=kind, outcome=RunOutcome.RUNNING, stats={}, holder=holder_id())
         session.add(run)
         session.flush()
         return run.id
@@ -49,7 +63,7 @@ def finish_run(
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown run outcome {outcome!r}")
     run = session.get_one(CrawlRun, run_id)
-    run.outcome, run.finished_at = outcome, utcnow()
+    run.outcome, run.finished_at = RunOutcome(outcome), utcnow()
     if stats is not None:
         run.stats = stats
     if detail is not None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CLASSES = ("ok", "failing", "unverifiable", "none")
+"""The classes of verdicts; `none` is for a resource without a URL (nothing was checked)."""
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -16,6 +19,10 @@ class Verdict:
     key: str
     kind: str
     message: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in CLASSES:
+            raise ValueError(f"verdict {self.key!r}: class {self.kind!r} is not one of {CLASSES}")
 
 
 VERDICTS: dict[str, Verdict] = {
@@ -56,3 +63,9 @@ NETWORK_FAILURES = frozenset({"dns_error", "connection_error"})
 def message(key: str) -> str:
     """The readable message of a verdict key."""
     return VERDICTS[key].message
+
+
+def message_or_none(key: str | None) -> str | None:
+    """The readable message of a stored verdict key; None for no key or one no longer known."""
+    verdict = VERDICTS.get(key) if key is not None else None
+    return verdict.message if verdict else None

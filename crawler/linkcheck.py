@@ -27,7 +27,7 @@ from shelfcheck.catalog.models import Link, LinkCheck, Provider, Resource, utcno
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.config import Settings
 from shelfcheck.crawler.settings import scrapy_settings
-from shelfcheck.errors import UsageError, short_error
+from shelfcheck.errors import NotSynced, UsageError, short_error
 
 if TYPE_CHECKING:
     from shelfcheck.crawler.linksource import LinkSource
@@ -106,8 +106,9 @@ def _scope(engine: Engine, provider: str | None,
             provider_id = session.scalar(select(Provider.id).where(Provider.slug == provider))
             if provider_id is None:
                 known = ", ".join(session.scalars(select(Provider.slug).order_by(Provider.slug)))
-                raise UsageError(f"--provider: no provider {provider!r} in the catalog "
-                                 f"(known: {known or 'none; run `shelfcheck catalog sync`'})")
+                error = UsageError if known else NotSynced
+                raise error(f"no provider {provider!r} in the catalog (known: {known or 'none'})",
+                            options=("provider",))
         if not urls:
             return provider_id, None
         ids: list[int] = []
@@ -117,8 +118,8 @@ def _scope(engine: Engine, provider: str | None,
                                              Resource.state == "active")
             link_id = session.scalar(select(Link.id).where(Link.url == stored, exists(used)))
             if link_id is None:
-                raise UsageError(f"--url: {url!r} is not a link of any active resource in the "
-                                 "catalog")
+                raise UsageError(f"{url!r} is not a link of any active resource in the "
+                                 "catalog", options=("url",))
             ids.append(link_id)
         return provider_id, ids
 

@@ -27,7 +27,7 @@ from shelfcheck.crawler.recipe import Recipe, RecipeError, parse_recipe
 from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.crawler.spiders.listings import ListingJobs, ListingSpider, ProviderRun
 from shelfcheck.crawler.walk import ProviderWalk
-from shelfcheck.errors import UsageError, short_error
+from shelfcheck.errors import NotSynced, UsageError, short_error
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,9 @@ def load_recipes(engine: Engine, providers: Sequence[str] | None) -> dict[str, R
     if providers:
         unknown = [s for s in providers if s not in rows]
         if unknown:
-            known = ", ".join(sorted(rows)) or "none: run `shelfcheck catalog sync` first"
-            raise UsageError(f"unknown provider {unknown[0]!r} (known: {known})")
+            known = ", ".join(sorted(rows))
+            error = UsageError if known else NotSynced
+            raise error(f"unknown provider {unknown[0]!r} (known: {known or 'none'})")
         without = [s for s in providers if not rows[s].recipe]
         if without:
             raise UsageError(f"provider {without[0]!r} has no listing recipe "
@@ -73,7 +74,7 @@ def load_recipes(engine: Engine, providers: Sequence[str] | None) -> dict[str, R
     else:
         chosen = sorted(s for s, p in rows.items() if p.recipe)
     if not chosen:
-        raise UsageError("no provider has a listing recipe: run `shelfcheck catalog sync` first")
+        raise NotSynced("no provider has a listing recipe")
     recipes = {}
     for slug in chosen:
         try:

@@ -27,7 +27,6 @@ def scrapy_settings(settings: Settings, **extra: Any) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": settings.log_level,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "DNS_TIMEOUT": min(settings.download_timeout, 10),
         "SHELFCHECK_SETTINGS": dict(settings.values),
     }

@@ -9,13 +9,13 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from shelfcheck.errors import ShelfcheckError
+from shelfcheck.errors import ExitCode, ShelfcheckError
 
 
 class WriteError(ShelfcheckError):
     """A file could not be written; the previous file is left intact."""
 
-    exit_code = 4
+    exit_code = ExitCode.FAILED
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -172,18 +172,6 @@ class LinkPolicy:
         return href
 
 
-def verdict_message(key: str | None) -> str | None:
-    """The link checker's readable message for a verdict key, when it has one."""
-    if not key:
-        return None
-    try:
-        from shelfcheck.catalog.verdicts import VERDICTS
-    except ImportError:
-        return None
-    verdict = VERDICTS.get(key)
-    return verdict.message if verdict else None
-
-
 def redirect_target(row: ResourceRow) -> str | None:
     """Where a permanently redirected link now points."""
     return row.suggestion if row.link_state == "redirected" else None

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.queries import guide_meta, resource_rows
+from shelfcheck.catalog.states import RESOURCE_LINK_STATES
+from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.exports.base import Exporter
 from shelfcheck.exports.common import (
     ResourceView,
     one_line,
     resource_views,
-    verdict_message,
     web_url,
 )
 from shelfcheck.exports.guide_jsonld import guide_jsonld, safe_json
@@ -63,7 +64,7 @@ def render_guide_page(session: Session, *, public: bool = False, now: Any = None
         sections[-1]["resources"].append(_template_resource(view))
     states = [r.link_state for r in rows]
     counts = {state: states.count(state)
-              for state in ("broken", "redirected", "unverifiable", "unknown", "no_url")}
+              for state in RESOURCE_LINK_STATES}
     counts["resources"] = len(rows)
     return environment().get_template("guide.html.j2").render(
         guide={"title": one_line(guide.get("title")) or "Guide", "url": web_url(guide.get("url"))},
@@ -81,7 +82,7 @@ class HtmlExporter(Exporter):
 
     kind = "html"
     default_name = "guide.html"
-    description = "the guide page (maintainer view; --public for readers) with JSON-LD"
+    description = "the guide page (maintainer view, or the public view for readers) with JSON-LD"
 
     def render(self, session: Session) -> Mapping[str, bytes]:
         html = render_guide_page(session, public=self.public, now=self.now)

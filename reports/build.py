@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, s
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.dismissals import Dismissal, dismissals_holding
-from shelfcheck.catalog.events import EVENT_KINDS
+from shelfcheck.catalog.events import EVENT_KINDS, SUMMARY_COUNTS
 from shelfcheck.catalog.models import (
     ChangeEvent,
     CrawlRun,
@@ -32,6 +32,7 @@ from shelfcheck.catalog.models import (
     Section,
 )
 from shelfcheck.catalog.queries import offering_rows, suggestion_for
+from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.reports.model import (
     BAD_RUN_OUTCOMES,
     LINK_STATES,
@@ -85,13 +86,7 @@ def build_report(
         unverifiable=undismissed("unverifiable"),
         unchecked=_unchecked(session),
         no_url=len(no_url),
-        recovered=count("link_recovered"),
-        offerings_added=count("offering_added"),
-        offerings_removed=count("offering_removed"),
-        offerings_rescheduled=count("offering_rescheduled"),
-        offerings_updated=count("offering_updated"),
-        offerings_ended=count("offering_ended"),
-        fees_changed=count("fee_changed"),
+        **{counter: count(kind) for kind, counter in SUMMARY_COUNTS.items()},
         warnings=providers_open + len(run_warnings),
         dismissed=sum(1 for link in links if link.dismissed is not None),
         open=len(open_rows),
@@ -304,18 +299,6 @@ def _suggestion(url: str, state: str, target: str | None) -> str | None:
     if suggestion and state == "broken" and not is_web_url(url):
         return None  # an archive search for javascript: or a typo helps nobody
     return suggestion
-
-
-def verdict_message(key: str | None) -> str | None:
-    """The readable message of a link-check verdict key, when the link checker knows it."""
-    if key is None:
-        return None
-    try:
-        from shelfcheck.catalog.verdicts import VERDICTS
-    except ImportError:
-        return None
-    verdict = VERDICTS.get(key)
-    return verdict.message if verdict else None
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:

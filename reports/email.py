@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from shelfcheck.config import Settings
-from shelfcheck.errors import ShelfcheckError
+from shelfcheck.errors import ExitCode, ShelfcheckError
 from shelfcheck.reports.model import Report
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class EmailError(ShelfcheckError):
     """The report could not be sent (the files were written)."""
 
-    exit_code = 1
+    exit_code = ExitCode.ERROR
 
 
 def subject_for(report: Report) -> str:

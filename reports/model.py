@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from shelfcheck.catalog.dismissals import Dismissal
+from shelfcheck.catalog.events import kinds_in
+from shelfcheck.catalog.states import LinkState, RunOutcome
 
 SCHEMA = "shelfcheck.report/1"
 
-LINK_STATES = ("broken", "redirected", "unverifiable")
+LINK_STATES = (LinkState.BROKEN, LinkState.REDIRECTED, LinkState.UNVERIFIABLE)
 """The link states the report lists (`ok` and never-checked `unknown` links are only counted)."""
 
-TRAINING_KINDS = ("fee_changed", "offering_added", "offering_removed", "offering_rescheduled",
-                  "offering_updated", "offering_ended")
-BAD_RUN_OUTCOMES = ("inconclusive", "failed", "aborted")
+TRAINING_KINDS = kinds_in("training")
+BAD_RUN_OUTCOMES = (RunOutcome.INCONCLUSIVE, RunOutcome.FAILED, RunOutcome.ABORTED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,16 +72,17 @@ def resolve_period(
     """The period [start, end) of a report; a UsageError when it is empty or reversed."""
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
-            raise UsageError(f"--{name} {value.isoformat()} has no time zone offset")
+            raise UsageError(f"{value.isoformat()} has no time zone offset", options=(name,))
     end = (until or now).astimezone(UTC)
     start = (since or default_since(session, end)).astimezone(UTC)
     if start >= end:
         if since is None:
             raise UsageError(
                 f"the last report already covers the time up to {start.isoformat()}; "
-                "pass --since or --days to choose the period"
+                "choose the period", options=("since", "days"),
             )
-        raise UsageError(f"--since {start.isoformat()} is not before --until {end.isoformat()}")
+        raise UsageError(f"the start {start.isoformat()} is not before the end "
+                         f"{end.isoformat()}", options=("since", "until"))
     return start, end
 
 

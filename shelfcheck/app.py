@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,6 +10,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from shelfcheck.config import Settings
+from shelfcheck.logsetup import configure_logging
+
+__all__ = ["App", "configure_logging"]
 
 
 @dataclass
@@ -45,13 +47,3 @@ class App:
             self._engine.dispose()
             self._engine = None
 
-
-def configure_logging(level: str, log_file: str | None = None) -> None:
-    """Plain Python logging: one handler, to stderr or a file."""
-    handler: logging.Handler = (
-        logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler()
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())

@@ -37,14 +37,13 @@ from sqlalchemy import Engine, select, update
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import CrawlRun, utcnow
-from shelfcheck.catalog.runs import StepResult
+from shelfcheck.catalog.runs import StepResult, failed_step
 from shelfcheck.config import Settings
-from shelfcheck.errors import UsageError
+from shelfcheck.errors import ExitCode
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
-EXIT_STOPPED = 143  # 128 + SIGTERM: stopped on request
 
 
 class StepStopped(BaseException):
@@ -58,15 +57,6 @@ class ChildSpec:
     kind: str
     target: str
     kwargs: Mapping[str, Any]
-
-
-def failed_step(kind: str, exc: Exception, run_id: int | None = None) -> StepResult:
-    """The result of a step that raised: bad input (UsageError: exit 2) or a crash, logged."""
-    usage = isinstance(exc, UsageError)
-    if not usage:
-        log.error("step %s failed", kind, exc_info=exc)
-    summary = str(exc) if usage else f"{type(exc).__name__}: {exc}"
-    return StepResult(kind, "failed", run_id, summary, {"usage_error": usage})
 
 
 def close_runs(engine: Engine, holder: str, outcome: str, detail: str) -> list[int]:
@@ -219,7 +209,7 @@ def child_main(
     results: Connection, log_target: tuple[str, str | None],
 ) -> None:
     """The child process: run the step, report its StepResult, finish any run it left open."""
-    from shelfcheck.app import configure_logging
+    from shelfcheck.logsetup import configure_logging
 
     os.setpgid(0, 0)  # terminal and process-group signals reach the parent only
     settings = Settings(*settings_data)
@@ -238,7 +228,7 @@ def child_main(
             reason = "stopped because its parent process is gone"
         log.warning("step %s: %s; exiting, its uncommitted work is rolled back",
                     spec.kind, reason)
-        _exit(EXIT_STOPPED)
+        _exit(ExitCode.SIGTERM)  # stopped on request
 
     threading.Thread(target=watch_parent, name="stop-watch", daemon=True).start()
 

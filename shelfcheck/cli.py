@@ -12,7 +12,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from shelfcheck import __version__
 from shelfcheck.app import App, configure_logging
 from shelfcheck.config import Settings, load_settings, redact_url
-from shelfcheck.errors import DatabaseBusy, DatabaseFailed, ShelfcheckError, short_error
+from shelfcheck.errors import (
+    DatabaseBusy,
+    DatabaseFailed,
+    NotSynced,
+    ShelfcheckError,
+    UsageError,
+    short_error,
+)
 
 # Each module defines click commands and a `COMMANDS` list; order is the help order.
 COMMAND_MODULES = (
@@ -36,7 +43,7 @@ class ShelfcheckGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ShelfcheckError as exc:
-            click.echo(f"shelfcheck: error: {exc}", err=True)
+            click.echo(f"shelfcheck: error: {error_line(exc)}", err=True)
             ctx.exit(exc.exit_code)
         except SQLAlchemyError as exc:  # the database failed under us: one line, no traceback
             error = database_error(exc, ctx.obj.settings if isinstance(ctx.obj, App) else None)
@@ -46,6 +53,17 @@ class ShelfcheckGroup(click.Group):
             app = ctx.obj
             if isinstance(app, App):
                 app.close()
+
+
+def error_line(exc: ShelfcheckError) -> str:
+    """The message of an error in command-line terms: the options it names, and a hint."""
+    text = str(exc)
+    if isinstance(exc, UsageError) and exc.options:
+        flags = "/".join(f"--{option.replace('_', '-')}" for option in exc.options)
+        text = f"{flags}: {text}"
+    if isinstance(exc, NotSynced):
+        text += "; run `shelfcheck catalog sync` first"
+    return text
 
 
 def database_error(exc: SQLAlchemyError, settings: Settings | None) -> ShelfcheckError:

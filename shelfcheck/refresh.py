@@ -13,30 +13,32 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import Engine
 
-from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.lock import acquire_lock
-from shelfcheck.catalog.runs import StepResult, abort_running, finish_run, start_run
-from shelfcheck.catalog.sync import last_synced_hash, sync_catalog
-from shelfcheck.childproc import ChildSpec, failed_step, run_in_child
+from shelfcheck.catalog.runs import StepResult, abort_running, failed_step
+from shelfcheck.catalog.states import RunOutcome
+from shelfcheck.catalog.sync import last_synced_hash
+from shelfcheck.childproc import ChildSpec, run_in_child
 from shelfcheck.config import Settings
-from shelfcheck.errors import short_error
+from shelfcheck.errors import ExitCode, short_error
 
 log = logging.getLogger(__name__)
 
-# The step functions the child processes call: the same ones the CLI commands call.
+# The stages' entry points that run in child processes: the same ones the CLI commands call.
+# refresh only sequences the stages; each stage's work lives in its own layer.
 STEP_TARGETS: Mapping[str, str] = {
     "links": "shelfcheck.crawler.linkcheck:run_check_links",
     "listings": "shelfcheck.crawler.listings:run_crawl",
-    "report": "shelfcheck.refresh:report_step",
+    "report": "shelfcheck.reports.stage:run_report",
 }
 REFRESH_STEPS = ("sync", "links", "listings", "report", "exports")
 NEEDS_CATALOG = ("links", "listings")
-
-EXIT_OK, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_FAILED = 0, 2, 3, 4
+# A refresh exits with the worst of its steps' statuses, in this order of precedence.
+_EXIT_RANK = [ExitCode.OK, ExitCode.INCONCLUSIVE, ExitCode.FAILED]
+_RUN_OUTCOMES = frozenset(RunOutcome)  # a step's outcome may also be "skipped"
 
 
 @dataclass
@@ -48,16 +50,13 @@ class RefreshResult:
     stopped: bool = False
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         """2 bad input in a step, 4 a step failed or was aborted, 3 inconclusive, else 0."""
         outcomes = {s.outcome for s in self.steps}
         if any(s.stats.get("usage_error") for s in self.steps):
-            return EXIT_USAGE
-        if outcomes & {"failed", "aborted"}:
-            return EXIT_FAILED
-        if "inconclusive" in outcomes:
-            return EXIT_INCONCLUSIVE
-        return EXIT_OK
+            return ExitCode.USAGE
+        codes = [RunOutcome(o).exit_code for o in outcomes if o in _RUN_OUTCOMES]
+        return max(codes, key=_EXIT_RANK.index, default=ExitCode.OK)
 
 
 def heartbeat_interval(stale_after: float) -> float:
@@ -136,8 +135,12 @@ def _run_step(
     if name == "sync":
         return sync_step(settings, engine)
     if name == "exports":
-        return exports_step(settings, engine)
-    if name == "report" and not force_report and not _report_due(settings, engine):
+        from shelfcheck.exports.stage import run_exports
+
+        return run_exports(settings, engine)
+    from shelfcheck.reports.stage import report_is_due
+
+    if name == "report" and not force_report and not report_is_due(settings, engine):
         return StepResult("report", "skipped",
                           summary=f"not due (report_every = {settings.report_every})")
     return run_in_child(
@@ -152,97 +155,9 @@ def _catalog_synced(engine: Engine) -> bool:
         return last_synced_hash(session) is not None
 
 
-def _report_due(settings: Settings, engine: Engine) -> bool:
-    from shelfcheck.catalog.models import utcnow
-    from shelfcheck.reports import report_due
-
-    return bool(report_due(engine, settings, utcnow()))
-
-
 def sync_step(settings: Settings, engine: Engine) -> StepResult:
-    """Sync the catalog file (catalog_file, or the packaged guide) when its hash changed."""
-    from shelfcheck.catalog.catalogfile import load_catalog
-    from shelfcheck.commands.catalog import recipe_validator
+    """The sync stage, with the crawler's recipe checker."""
+    from shelfcheck.catalog.stage import run_sync
+    from shelfcheck.crawler.recipe import validate_recipe
 
-    run_id = start_run(engine, "sync")
-    try:
-        unchanged = _unchanged_catalog(settings, engine)
-        if unchanged is not None:  # the usual case: no need to parse a large file again
-            with transaction(engine) as session:
-                finish_run(session, run_id, "ok", unchanged)
-            return StepResult("sync", "ok", run_id, f"{unchanged['source']} unchanged",
-                              unchanged)
-        spec = load_catalog(settings.catalog_file, recipe_validator=recipe_validator())
-        with transaction(engine) as session:
-            if last_synced_hash(session) == spec.sha256:
-                stats = {"changed": False, "sha256": spec.sha256, "source": spec.source}
-                finish_run(session, run_id, "ok", stats)
-                return StepResult("sync", "ok", run_id, f"{spec.source} unchanged", stats)
-            synced = sync_catalog(session, spec)
-            stats = {"changed": synced.changed, "sha256": spec.sha256, "source": spec.source,
-                     "added": len(synced.added), "updated": len(synced.updated),
-                     "retired": len(synced.retired), "restored": len(synced.restored),
-                     "providers_changed": len(synced.providers_changed)}
-            finish_run(session, run_id, "ok", stats)
-        return StepResult("sync", "ok", run_id, f"synced {spec.source}: {synced.summary()}",
-                          stats)
-    except Exception as exc:
-        result = failed_step("sync", exc, run_id)
-        with transaction(engine) as session:
-            finish_run(session, run_id, "failed", result.stats, detail=str(exc))
-        return result
-
-
-def _unchanged_catalog(settings: Settings, engine: Engine) -> dict[str, object] | None:
-    """The sync stats when the catalog file's bytes hash to the hash synced last, else None."""
-    import hashlib
-
-    from shelfcheck.catalog.catalogfile import packaged_catalog_path
-
-    path = Path(settings.catalog_file) if settings.catalog_file else packaged_catalog_path()
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None  # load_catalog reports it
-    with transaction(engine) as session:
-        if last_synced_hash(session) != digest:
-            return None
-    return {"changed": False, "sha256": digest, "source": str(path)}
-
-
-def exports_step(settings: Settings, engine: Engine) -> StepResult:
-    """Rewrite the configured exports (`exports`, into `exports_dir`)."""
-    if not settings.exports:
-        return StepResult("exports", "skipped", summary="none configured (exports)")
-    from shelfcheck.exports import write_exports
-
-    with transaction(engine) as session:
-        paths = write_exports(session, settings.exports, Path(settings.exports_dir))
-    written = [str(p) for p in paths]
-    return StepResult("exports", "ok", summary=f"wrote {', '.join(written)}",
-                      stats={"paths": written})
-
-
-def report_step(settings: Settings) -> StepResult:
-    """Write the report now (runs in a child process); records a `report` run."""
-    from shelfcheck.reports import write_report
-
-    engine = open_database(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
-    try:
-        run_id = start_run(engine, "report")
-        written = write_report(engine, settings)
-        paths = [str(p) for p in written.paths]
-        stats = {"paths": paths, "report_id": written.record_id,
-                 "email_error": written.email_error, "notify_error": written.notify_error}
-        outcome = "failed" if written.delivery_error else "ok"
-        folders = sorted({str(p.parent) for p in written.paths})
-        summary = (f"{written.actions} change{'' if written.actions == 1 else 's'} to act on; "
-                   f"wrote {len(paths)} files "
-                   f"in {', '.join(folders)}")
-        if written.delivery_error:
-            summary += f"; {written.delivery_error}"
-        with transaction(engine) as session:
-            finish_run(session, run_id, outcome, stats, detail=written.delivery_error)
-        return StepResult("report", outcome, run_id, summary, stats)
-    finally:
-        engine.dispose()
+    return run_sync(settings, engine, recipe_validator=validate_recipe)

@@ -15,10 +15,8 @@ from shelfcheck.app import App
 from shelfcheck.catalog.linkstate import STATES
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
 from shelfcheck.catalog.queries import suggestion_for
+from shelfcheck.errors import ExitCode
 from shelfcheck.table import format_table
-
-EXIT_BROKEN = 1
-EXIT_INCONCLUSIVE = 3
 
 
 class ProgressLine:
@@ -85,10 +83,10 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
                    f"{result.summary.removeprefix('inconclusive: ')}.")
         click.echo("Its checks were stored, but no link was marked broken and no change was "
                    "reported. Check this machine's network (DNS, connectivity) and run again.")
-        sys.exit(EXIT_INCONCLUSIVE)
+        sys.exit(ExitCode.INCONCLUSIVE)
     if result.outcome != "ok":
         click.echo(f"shelfcheck: error: run {result.run_id}: {result.summary}", err=True)
-        sys.exit(1)
+        sys.exit(ExitCode.ERROR)
     click.echo(f"Run {result.run_id}: {result.summary}.")
     with app.session() as session:
         rows = session.execute(
@@ -114,7 +112,7 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
         click.echo(f"{no_url} resources have no URL (no_url); they are not checked.")
     if fail_on == "broken" and result.stats.get("broken"):
         click.echo(f"{result.stats['broken']} checked links are broken.", err=True)
-        sys.exit(EXIT_BROKEN)
+        sys.exit(ExitCode.ERROR)
 
 
 @click.group("links", invoke_without_command=True)

@@ -13,16 +13,17 @@ import click
 from sqlalchemy import select
 
 from shelfcheck.app import App
+from shelfcheck.catalog.events import kinds_in
 from shelfcheck.catalog.models import ChangeEvent, Provider, utcnow
 from shelfcheck.catalog.queries import OfferingRow, offering_rows
-from shelfcheck.errors import UsageError
+from shelfcheck.catalog.states import RunOutcome
+from shelfcheck.errors import ExitCode, UsageError
 from shelfcheck.table import format_table
 
-EXIT_CODES = {"ok": 0, "inconclusive": 3, "failed": 4, "aborted": 4}
 _MARKS = {"offering_added": "+ added", "offering_removed": "- removed",
           "offering_ended": "  ended", "offering_rescheduled": "~ rescheduled",
           "fee_changed": "$ fee", "offering_updated": "~ updated"}
-_WARNINGS = ("provider_unreachable", "extractor_drift")
+_WARNINGS = kinds_in("providers")  # unreachable listings, recipe drift
 
 
 def local_time(value: datetime | None, tz: str | None) -> str:
@@ -80,7 +81,7 @@ def crawl_cmd(app: App, providers: tuple[str, ...]) -> None:
     click.echo(f"\nlistings run {result.run_id}: {result.outcome} — {result.summary}")
     if result.run_id is not None and result.outcome not in ("failed", "aborted"):
         _print_changes(app, result.run_id, result.stats)
-    code = EXIT_CODES.get(result.outcome, 4)
+    code = RunOutcome(result.outcome).exit_code
     if code:
         raise SystemExit(code)
 
@@ -209,7 +210,7 @@ def recipes_test_cmd(app: App, provider: str, url: str | None, catalog_path: str
         click.echo(f"  warning: {warning}")
     if not walk.drafts:
         click.echo("no items extracted")
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.ERROR)
     drafts = sorted(walk.drafts, key=lambda d: walk.order.get(d.link or "", len(walk.order)))
     for number, draft in enumerate(drafts, 1):
         record = finalize(recipe, draft, walk.feed_events, tz=tz)

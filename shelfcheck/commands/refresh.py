@@ -12,7 +12,7 @@ import click
 
 from shelfcheck.app import App
 from shelfcheck.catalog.runs import StepResult
-from shelfcheck.errors import ShelfcheckError
+from shelfcheck.errors import ExitCode, ShelfcheckError
 
 
 class Stopped(ShelfcheckError):
@@ -21,7 +21,7 @@ class Stopped(ShelfcheckError):
     def __init__(self, signum: int) -> None:
         super().__init__(f"stopped by {signal.Signals(signum).name}; unfinished runs were "
                          "marked aborted")
-        self.exit_code = 128 + signum
+        self.exit_code = ExitCode.stopped_by(signum)
 
 
 @contextmanager

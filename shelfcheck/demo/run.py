@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from shelfcheck.demo.web import LIVE, SitesServer, host_map
-from shelfcheck.errors import UsageError
+from shelfcheck.errors import ExitCode, UsageError
 
 Echo = Callable[[str], None]
 
@@ -316,9 +316,9 @@ def run_demo(folder: Path | None, echo: Echo) -> int:
         for problem in problems:
             echo(f"  - {problem}")
         echo(f"  (the log: {demo.log})")
-        return 1
+        return ExitCode.ERROR
     echo(f"\nshelfcheck demo: done in {elapsed:.0f} s. Open {demo.reports / 'latest.html'}")
-    return 0
+    return ExitCode.OK
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -54,9 +54,11 @@ def test_migrations_from_empty(tmp_path: Path, db_url: str) -> None:
     assert {"section", "resource", "link", "link_check", "offering", "fee_tier",
             "change_event", "crawl_run", "run_lock", "alembic_version"} <= tables
     assert not needs_upgrade(engine)
+    engine.dispose()
     migrated = make_engine(db_url)
     assert not needs_upgrade(migrated)
     fks = inspect(migrated).get_foreign_keys("resource")
+    migrated.dispose()
     assert any(fk["name"] == "fk_resource_section_id_section" for fk in fks)
 
 

@@ -36,6 +36,7 @@ from shelfcheck.catalog.runs import StepResult
 from shelfcheck.config import Settings, load_settings
 from shelfcheck.refresh import REFRESH_STEPS, RefreshResult, run_steps
 from tests.conftest import ROOT, run_shelfcheck
+from tests.loopback import LoopbackServer
 from tests.scheduling_steps import TARGET_SETS
 
 CATALOG = """\
@@ -378,18 +379,16 @@ sections:
 """
 
 
-class SlowSite:
+class SlowSite(LoopbackServer):
     """tests/slowserver.py in a child process; its mode file and request log."""
+
+    module = "tests.slowserver"
 
     def __init__(self, folder: Path) -> None:
         self.mode_file = folder / "site-mode"
         self.log_file = folder / "site-requests.log"
+        super().__init__("--mode-file", str(self.mode_file), "--log", str(self.log_file))
         self.mode("a")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.slowserver", "--mode-file", str(self.mode_file),
-             "--log", str(self.log_file)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        self.base = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
 
     def mode(self, mode: str) -> None:
         """Switch the site's mode and forget the requests so far."""
@@ -399,16 +398,11 @@ class SlowSite:
     def requested(self, path: str) -> bool:
         return self.log_file.exists() and path in self.log_file.read_text().split()
 
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[SlowSite]:
-    server = SlowSite(tmp_path)
-    yield server
-    server.close()
+    with SlowSite(tmp_path) as server:
+        yield server
 
 
 def site_env(db_url: str, tmp_path: Path, site: SlowSite) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +25,8 @@ from shelfcheck.catalog.health import open_problems
 from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Offering, Provider
 from shelfcheck.catalog.sync import sync_catalog
 from shelfcheck.crawler.recipe import validate_recipe
-from tests.conftest import ROOT, run_shelfcheck
+from tests.conftest import run_shelfcheck
+from tests.loopback import LoopbackServer
 from tests.sites import host_map
 
 
@@ -48,17 +48,16 @@ class Sites:
                 "SHELFCHECK_ALLOW_PRIVATE_ADDRESSES": "true"}
 
 
+class SitesProcess(LoopbackServer):
+    """The demo's provider web (tests/sites.py) in a child process."""
+
+    module = "tests.sites"
+
+
 @pytest.fixture(scope="module")
 def sites() -> Iterator[Sites]:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.sites", "--port", "0"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline())
-        yield Sites(f"http://127.0.0.1:{port}")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with SitesProcess("--port", "0", quiet=True) as server:
+        yield Sites(server.base)
 
 
 @dataclass

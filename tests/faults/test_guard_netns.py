@@ -108,7 +108,8 @@ def test_guard_checks_the_address_connected_to(tmp_path: Path) -> None:
                             "ON p.id = e.provider_id WHERE p.slug = 'p-rebind'")
     assert unreachable and "loopback" in unreachable[0][0], unreachable
 
-    log = [json.loads(line) for line in (tmp_path / "world" / "requests.jsonl").open()]
+    with (tmp_path / "world" / "requests.jsonl").open(encoding="utf-8") as lines:
+        log = [json.loads(line) for line in lines]
     reached = {entry["address"] for entry in log if "address" in entry}
     assert reached == {PUBLIC}, f"requests reached {reached}: the guard let a connection through"
     redirected = [e for e in log if e.get("path") == "/to-private"]

@@ -200,6 +200,7 @@ def test_locked_sqlite_database(tmp_path: Path) -> None:
         finally:
             holder.stdin.close()
             holder.wait(timeout=10)
+            holder.stdout.close()
         integrity = check_integrity(db_url)
         assert not integrity.problems, integrity.problems
         measure("locked SQLite", busy_timeout_s=1, gave_up_after_s=waits)

@@ -11,13 +11,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import yaml
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ROOT
+from tests.loopback import JsonReadyServer
 
 # Settings every fault run uses: short bounds, so a hostile host costs seconds, not minutes.
 FAST = {
@@ -31,36 +30,20 @@ FAST = {
 }
 
 
-class HostileServer:
+class HostileServer(JsonReadyServer):
     """Context manager: `python -m tests.faults.hostile` in a child process."""
 
+    module = "tests.faults.hostile"
+
     def __init__(self, folder: Path, *extra: str, prefix: list[str] | None = None) -> None:
+        super().__init__("--dir", str(folder), *extra, prefix=prefix or [])
         self.folder = folder
-        self.extra = extra
-        self.prefix = prefix or []
-        self.proc: subprocess.Popen[str] | None = None
         self.hosts: dict[str, str] = {}
         self.log_path = folder / "requests.jsonl"
 
-    def __enter__(self) -> HostileServer:
-        self.proc = subprocess.Popen(
-            [*self.prefix, sys.executable, "-m", "tests.faults.hostile", "--dir",
-             str(self.folder), *self.extra],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.kill()
-            raise RuntimeError("the hostile server did not start")
-        self.hosts = json.loads(line)["hosts"]
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
+    def ready(self, line: str) -> None:
+        super().ready(line)
+        self.hosts = self.info["hosts"]
 
     def url(self, host: str, path: str = "/") -> str:
         return self.hosts[host] + path

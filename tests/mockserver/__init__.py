@@ -3,48 +3,21 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.loopback import JsonReadyServer
 
 
-class MockServer:
-    """Context manager: starts the server, reads its address line, stops it on exit."""
+class MockServer(JsonReadyServer):
+    """The link-check world: starts the server, reads its address line, stops it on exit."""
+
+    module = "tests.mockserver.server"
 
     def __init__(self, folder: Path, *extra: str) -> None:
+        super().__init__("--dir", str(folder), *extra)
         self.folder = folder
-        self.extra = extra
-        self.proc: subprocess.Popen[str] | None = None
-        self.info: dict[str, Any] = {}
-
-    def __enter__(self) -> MockServer:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.mockserver.server", "--dir", str(self.folder),
-             *self.extra],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.kill()
-            raise RuntimeError("the mock server did not start")
-        self.info = json.loads(line)
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
     def url(self, host: str, path: str = "/") -> str:
         """The URL of `path` on the world's host `host`."""

@@ -1,0 +1,23 @@
+"""The exports stage: `run_exports`, which `refresh` and the scheduler sequence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.runs import StepResult
+from shelfcheck.config import Settings
+from shelfcheck.exports import write_exports
+
+
+def run_exports(settings: Settings, engine: Engine) -> StepResult:
+    """Rewrite the configured exports (`exports`, into `exports_dir`)."""
+    if not settings.exports:
+        return StepResult("exports", "skipped", summary="none configured (exports)")
+    with transaction(engine) as session:
+        paths = write_exports(session, settings.exports, Path(settings.exports_dir))
+    written = [str(p) for p in paths]
+    return StepResult("exports", "ok", summary=f"wrote {', '.join(written)}",
+                      stats={"paths": written})

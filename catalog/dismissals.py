@@ -89,5 +89,5 @@ def dismissals_holding(session: Session, today: date) -> dict[int, Dismissal]:
     query = select(LinkDismissal, Link).join(Link, Link.id == LinkDismissal.link_id)
     return {
         link.id: Dismissal(row.reason, row.at, row.until)
-        for row, link in session.execute(query).tuples() if holds(row, link, today)
+        for row, link in session.execute(query).all() if holds(row, link, today)
     }

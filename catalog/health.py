@@ -82,4 +82,4 @@ def open_problems(session: Session) -> list[tuple[ProviderHealth, Provider]]:
         .where(ProviderHealth.state != HealthState.OK, Provider.active.is_(True))
         .order_by(Provider.slug)
     )
-    return [(health, provider) for health, provider in session.execute(query).tuples()]
+    return [(health, provider) for health, provider in session.execute(query).all()]

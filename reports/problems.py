@@ -90,4 +90,4 @@ def _checks_since(session: Session) -> dict[str, int]:
         .where(Link.state.in_(LINK_STATES), LinkCheck.checked_at >= Link.state_since)
         .group_by(Link.url)
     )
-    return {url: n for url, n in session.execute(query).tuples()}
+    return {url: n for url, n in session.execute(query).all()}

@@ -69,7 +69,7 @@ def test_a_quiet_fortnight_reports_each_ongoing_problem_once(
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(ReportRecord)) == 3
         events = dict(session.execute(select(ChangeEvent.kind, func.count())
-                                      .group_by(ChangeEvent.kind)).tuples().all())
+                                      .group_by(ChangeEvent.kind)).all())
     # one event at the start of each problem, none while they persisted
     assert events == {"provider_unreachable": 1, "extractor_drift": 1}
 

@@ -135,7 +135,8 @@ def links_cmd(app: App, states: tuple[str, ...]) -> None:
         query = select(Link).where(Link.id.in_(used)).order_by(Link.state, Link.url)
         dismissed = held_dismissals(app, session)
         if states:
-            wanted: ColumnElement[bool] = Link.state.in_(states)
+            wanted: ColumnElement[bool] = Link.state.in_(
+                [s for s in states if s != "dismissed"])
             if "dismissed" in states:
                 wanted = wanted | Link.id.in_(list(dismissed))
             query = query.where(wanted)

@@ -4,7 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint demo install clean
+.PHONY: help run test lint demo install clean
+
+## List the targets, with the first sentence of the `## ` lines above each.
+help:
+	@awk '/^## /{doc = doc (doc ? " " : "") substr($$0, 4); next} \
+		/^[a-z][a-z-]*:/{if (doc) {split($$1, t, ":"); sub(/[.;] .*/, "", doc); \
+		printf "  make %-8s %s\n", t[1], doc}} {doc = ""}' $(MAKEFILE_LIST)
 
 $(BIN)/shelfcheck: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +18,7 @@ $(BIN)/shelfcheck: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(BIN)/shelfcheck
 
+## Create .venv and install shelfcheck into it (run it as .venv/bin/shelfcheck).
 install: $(BIN)/shelfcheck
 
 ## The main job, on the embedded SQLite database (./shelfcheck.db), against the real guide; the
@@ -29,6 +36,7 @@ run: install
 test: install lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Lint (ruff) and type-check (mypy).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy -p shelfcheck
@@ -38,5 +46,6 @@ lint: install
 demo: install
 	$(BIN)/shelfcheck demo
 
+## Remove .venv and the build and tool caches.
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH
+from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH, redact_userinfo, url_problem
 from shelfcheck.errors import CatalogFileError
 
 SCHEMA = "shelfcheck.catalogfile/1"
@@ -361,6 +361,7 @@ class _Parse:
             check.keys(rnode, {"title", "url", "provider", "description"}, rwhere)
             title = check.text(rnode, "title", rwhere, required=True)
             url = check.text(rnode, "url", rwhere, required=False) or None
+            url = redact_userinfo(url) if url else None  # a password is never stored
             provider = check.text(rnode, "provider", rwhere, required=False) or None
             description = check.text(rnode, "description", rwhere, required=False) or ""
             if title is None:
@@ -372,7 +373,9 @@ class _Parse:
             if provider and provider not in self.slugs:
                 check.fail(rnode.key_lines.get("provider", rnode.line), rwhere,
                            f"unknown provider '{provider}'")
-            if url:
+            if url and (url_error := url_problem(url)):
+                check.fail(rnode.key_lines.get("url", rnode.line), rwhere, url_error)
+            elif url:
                 key = _url_key(url)
                 if max(len(key), len(url)) > MAX_URL_LENGTH:
                     check.fail(rnode.key_lines.get("url", rnode.line), rwhere,

@@ -39,7 +39,18 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engin
             return engine
         return create_engine(url, pool_pre_ping=True, **kwargs)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise UsageError(f"database_url {redact_url(url)!r} is not usable: {exc}") from None
+        raise UsageError(f"database_url {redact_url(url)!r} is not usable: {exc}"
+                         f"{url_hint(url, exc)}") from None
+
+
+def url_hint(url: str, exc: Exception) -> str:
+    """What to do about a database URL SQLAlchemy refused (or "")."""
+    if url.startswith("postgres://"):
+        return ("; write postgresql://... (SQLAlchemy does not accept the short postgres:// "
+                "form that Heroku and libpq print)")
+    if "psycopg" in str(exc):
+        return "; install the PostgreSQL driver: .venv/bin/pip install -e '.[postgres]'"
+    return ""
 
 
 def alembic_config(engine: Engine) -> Any:

@@ -22,7 +22,7 @@ import yaml
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from shelfcheck import USER_AGENT
-from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
+from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH, InvalidURL, normalize_url, url_problem
 from shelfcheck.errors import UsageError
 
 SCHEMA = "shelfcheck.catalogfile/1"
@@ -35,6 +35,9 @@ _CHROME_SELECTORS = (
     "#s-lg-guide-header", "#s-lg-guide-prev-next", "#s-lib-footer-public", "#s-lg-public-skiplink",
     "#s-lg-alert", ".s-lg-boxnav", "#s-lg-side-nav", ".s-lg-tabs-side", ".sr-only",
     ".visually-hidden", "[class*=s-lib-profile]",
+    # Asides and notes are not the guide's resources: sidebars, callouts, and the flags and
+    # upcoming-offerings lists of shelfcheck's own guide.html.
+    "aside", "[role=complementary]", "[role=note]",
 )
 _PAGE_CHROME_TAGS = ("header", "footer")
 _CONTENT_TAGS = ("main", "article", "section")
@@ -58,7 +61,8 @@ _BOX_TITLE_SELECTORS = (
     ".s-lib-box-title", ".box-title", ".panel-title", ".panel-heading", ".card-title",
     ".card-header",
 )
-_SKIP_HREF = re.compile(r"^\s*(?:#|mailto:|javascript:|tel:|data:)", re.IGNORECASE)
+_SKIP_HREF = re.compile(r"^\s*(?:#|mailto:|javascript:|tel:|data:|about:|sms:|callto:)",
+                        re.IGNORECASE)
 _SKIP_HREF_PARTS = ("libapps.com/libapps/login", "login.php")
 _SKIP_LINK_TEXT = re.compile(
     r"^(?:print(?: page)?|log ?in(?: to libapps)?|sign in|skip to (?:main )?content"
@@ -76,22 +80,30 @@ class ImportGuideError(UsageError, ValueError):
     """The guide page cannot be read or holds no sections; the message names the source."""
 
 
-def import_guide(source: str, *, timeout: float = 20.0) -> dict[str, Any]:
+def import_guide(source: str, *, timeout: float = 20.0,
+                 warnings: list[str] | None = None) -> dict[str, Any]:
     """Read a LibGuides-style page (file path or http(s) URL) and return it as a catalog dict.
 
     Resources carry ``title``, ``url`` (None for a named resource without a link) and
     ``description`` (None where the page gives none); providers are left to the curator.
-    Raises ImportGuideError for unreadable input or a page without sections.
+    Whatever it returns, `catalog sync` accepts: a link whose address is not a usable http(s)
+    URL (another scheme, malformed, over the length limit) is skipped with a line appended to
+    `warnings`, and titles and section names are made unique. Raises ImportGuideError for
+    unreadable input or a page without sections.
     """
+    warnings = [] if warnings is None else warnings
     raw, charset, page_url = _read(source, timeout)
     soup = BeautifulSoup(raw, "html.parser", from_encoding=charset)
     base_url = _base_url(soup, page_url)
     guide = {"title": _guide_title(soup), "url": _guide_url(soup, page_url)}
     _strip_chrome(soup)
     sections = []
+    names: set[str] = set()
     for name, nodes in _sections(soup):
-        resources = _resources(nodes, base_url)
+        resources = _resources(nodes, base_url, warnings)
         if resources:
+            name = _unique(name, names)
+            names.add(name)
             sections.append({"name": name, "resources": resources})
     if not sections:
         raise ImportGuideError(f"{source}: no sections with resources found on the page")
@@ -259,11 +271,13 @@ def _heading_sections(soup: BeautifulSoup) -> list[tuple[str, list[Tag]]]:
 # -- resources -----------------------------------------------------------------------------------
 
 
-def _resources(nodes: list[Tag], base_url: str | None) -> list[dict[str, Any]]:
+def _resources(nodes: list[Tag], base_url: str | None,
+               warnings: list[str]) -> list[dict[str, Any]]:
     """The resources of one section's nodes, in page order, each address and title once.
 
     A repeated address is dropped (pages link a resource again in later sentences); a repeated
-    title with a new address gets the address's host added, so that titles stay unique.
+    title with a new address gets the address's host added (and a number, when the host repeats
+    too), so that titles stay unique. A link without a usable address is skipped with a warning.
     """
     resources: list[dict[str, Any]] = []
     urls: set[str] = set()
@@ -271,19 +285,54 @@ def _resources(nodes: list[Tag], base_url: str | None) -> list[dict[str, Any]]:
     for block in _blocks(nodes):
         for resource in _block_resources(block, base_url):
             url = resource["url"]
+            title = resource["title"]
             if url is not None:
+                problem = _href_problem(url)
+                if problem:
+                    warnings.append(f"skipped the link {title[:80]!r}: {problem}")
+                    continue
                 key = _url_key(url)
                 if key in urls:
                     continue
                 urls.add(key)
-            title = resource["title"]
             if title in titles:
                 if url is None:
                     continue
-                resource["title"] = title = f"{title} ({urllib.parse.urlsplit(url).netloc})"
+                title = _unique(f"{title} ({urllib.parse.urlsplit(url).netloc})", titles)
+                resource["title"] = title
             titles.add(title)
             resources.append(resource)
     return resources
+
+
+def _href_problem(url: str) -> str | None:
+    """Why `url` cannot be a catalog link, as `catalog sync` would say, or None."""
+    problem = url_problem(url)
+    if problem:
+        return problem
+    length = max(len(url), len(_url_key(url)))
+    if length > MAX_URL_LENGTH:
+        return f"the address is {length} characters long; at most {MAX_URL_LENGTH} are accepted"
+    return None
+
+
+def _browser_form(url: str) -> str:
+    """The address as a browser requests it: tabs and newlines dropped, spaces as %20 (in the
+    path and query only: a space in the host stays, and makes the link skipped)."""
+    text = url.strip().replace("\t", "").replace("\n", "").replace("\r", "")
+    try:
+        netloc = urllib.parse.urlsplit(text).netloc
+    except ValueError:
+        return text
+    return text if " " in netloc else text.replace(" ", "%20")
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """`name`, or `name (2)`, `name (3)`, ... whichever is not taken yet."""
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name} ({n})", n + 1
+    return candidate
 
 
 def _url_key(url: str) -> str:
@@ -412,7 +461,11 @@ def _block_resources(block: Tag, base_url: str | None) -> list[dict[str, Any]]:
             if isinstance(following, Tag) and following.name == "dd":
                 description = _text(following)
         href = _link_href(link) or ""
-        url = urllib.parse.urljoin(base_url, href) if base_url else href
+        try:
+            url = urllib.parse.urljoin(base_url, href) if base_url else href
+        except ValueError:  # e.g. an invalid IPv6 host: reported by _href_problem
+            url = href
+        url = _browser_form(url)
         resources.append({"title": title, "url": url, "description": description or None})
     return resources
 

@@ -125,10 +125,12 @@ def assess_outage(
     failing = sum(1 for _host, total, bad in per_host if total and (bad or 0) >= total)
     if canary_failure:
         return OutageAssessment(True, hosts, failing, f"the canary URL failed: {canary_failure}")
+    from shelfcheck.text import plural
+
     if hosts and failing / hosts >= threshold:
         return OutageAssessment(
             True, hosts, failing,
-            f"{failing} of {hosts} hosts failed with DNS or connection errors "
+            f"{failing} of {plural(hosts, 'host')} failed with DNS or connection errors "
             f"(threshold {threshold:.0%}); this looks like a local network failure",
         )
     return OutageAssessment(False, hosts, failing)

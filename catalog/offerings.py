@@ -305,9 +305,12 @@ def _unhealthy(applier: _Applier, crawl: ProviderCrawl, drift_ratio: float,
     if count == 0 or (last and count < drift_ratio * last):
         outcome.status = "drift"
         where = f"item '{crawl.item_selector}'" if crawl.item_selector else "the recipe"
+        from shelfcheck.text import plural
+
         hints = "; ".join(crawl.warnings[:3])
         outcome.detail = (
-            f"{count} offerings found, the last good crawl had {last if last else 'none'}: "
+            f"{plural(count, 'offering')} found, the last good crawl had "
+            f"{last if last else 'none'}: "
             f"check the recipe of '{provider.slug}' ({where})" + (f"; {hints}" if hints else "")
             + "; nothing was removed")
         _problem(applier, HealthState.DRIFT, url=crawl.listing_url, detail=outcome.detail,

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.catalogfile import CatalogSpec
+from shelfcheck.catalog.linkmove import move_fixed_redirects
 from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.models import Link, Meta, Provider, Resource, Section, utcnow
 
@@ -37,10 +38,12 @@ class SyncResult:
 
     def summary(self) -> str:
         """One line: the counts."""
+        from shelfcheck.text import plural
+
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.retired)} retired, "
             f"{len(self.restored)} restored, {self.unchanged} unchanged, "
-            f"{len(self.providers_changed)} providers changed"
+            f"{plural(len(self.providers_changed), 'provider')} changed"
         )
 
 
@@ -99,6 +102,7 @@ def sync_catalog(session: Session, spec: CatalogSpec) -> SyncResult:
             section.active = False
     session.flush()
 
+    move_fixed_redirects(session, spec)  # before the links are read: see catalog/linkmove.py
     _sync_resources(session, spec, sections, providers, now, result)
     _set_meta(session, CATALOG_HASH_KEY, spec.sha256)
     _set_meta(session, "guide", json.dumps(spec.guide, sort_keys=True))

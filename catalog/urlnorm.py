@@ -38,6 +38,19 @@ class InvalidURL(ValueError):
     """The text is not an absolute http(s) URL."""
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a catalog link (not http(s), does not parse, holds whitespace)."""
+    url = redact_userinfo(url)
+    text = url.strip()
+    if any(ch.isspace() for ch in text):
+        return f"URL contains whitespace: {url!r} (write a space in a path as %20)"
+    try:
+        normalize_url(text)
+    except InvalidURL as exc:
+        return f"{exc}; a resource URL must be an absolute http:// or https:// address"
+    return None
+
+
 def is_session_param(name: str) -> bool:
     """True for a tracking or session-style query parameter."""
     lowered = name.lower()
@@ -51,8 +64,29 @@ def _host(hostname: str, url: str) -> str:
         raise InvalidURL(f"invalid host in URL {url!r}") from None
 
 
+_PASSWORD = re.compile(r"^(\s*[A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*):[^/?#]*@")
+
+
+def redact_userinfo(url: str) -> str:
+    """`url` with the password of its userinfo replaced by ``***`` (for messages)."""
+    return _PASSWORD.sub(r"\1:***@", url, count=1)
+
+
+def strip_userinfo(url: str) -> str:
+    """`url` without its userinfo: what is requested (credentials never go in the host)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 def normalize_url(url: str) -> str:
-    """Return the canonical form of an absolute http(s) URL, or raise InvalidURL."""
+    """Return the canonical form of an absolute http(s) URL, or raise InvalidURL.
+
+    A password in the userinfo is dropped (the user name stays): it is never stored, shown or
+    sent in the host name.
+    """
+    url = redact_userinfo(url)
     text = url.strip()
     if not text:
         raise InvalidURL("empty URL")
@@ -73,8 +107,7 @@ def normalize_url(url: str) -> str:
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username:
-        userinfo = parts.username + (f":{parts.password}" if parts.password else "")
-        netloc = f"{userinfo}@{netloc}"
+        netloc = f"{parts.username}@{netloc}"
     path = _PATH_SESSION.sub("", parts.path) or "/"
     query = urlencode(
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)

@@ -49,6 +49,18 @@ VERDICTS: dict[str, Verdict] = {
                 "The site kept answering 429 Too Many Requests after we waited."),
         Verdict("redirect_loop", "failing", "The redirects loop, or there are too many of them."),
         Verdict("invalid_url", "failing", "The URL is not a valid http(s) URL."),
+        Verdict("tarpit", "failing",
+                "The server held the check past the link's deadline (link_deadline) with "
+                "slow answers, retries and Retry-After waits."),
+        Verdict("bad_response", "failing",
+                "The server's answer broke a bound or HTTP itself (too many or too long "
+                "header lines, a malformed status line); browsers refuse such answers."),
+        Verdict("robots_unreachable", "unverifiable",
+                "The host did not answer for robots.txt (timeout or connection error); as "
+                "RFC 9309 asks, nothing else was fetched from it in this run."),
+        Verdict("check_error", "unverifiable",
+                "shelfcheck could not handle the server's answer (a bug: the debug log has "
+                "the traceback); the link was not judged."),
         Verdict("no_url", "none", "The resource has no URL."),
     )
 }
@@ -57,7 +69,7 @@ FAILING = frozenset(k for k, v in VERDICTS.items() if v.kind == "failing")
 UNVERIFIABLE = frozenset(k for k, v in VERDICTS.items() if v.kind == "unverifiable")
 WORKING = frozenset(k for k, v in VERDICTS.items() if v.kind == "ok")
 # Verdicts that, when most hosts get them, suggest our own network is down.
-NETWORK_FAILURES = frozenset({"dns_error", "connection_error"})
+NETWORK_FAILURES = frozenset({"dns_error", "connection_error", "robots_unreachable"})
 
 
 def message(key: str) -> str:

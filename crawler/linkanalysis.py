@@ -1,4 +1,4 @@
-"""Helpers of the link check: classify errors and statuses, read Retry-After, spot soft-404s."""
+"""Helpers of the link check: spot soft-404s (the classifier lives in crawler.failures)."""
 
 from __future__ import annotations
 
@@ -6,145 +6,18 @@ import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
+# The classifier and the header parsers moved to crawler.failures (shared by both spiders);
+# these names stay importable from here.
+from shelfcheck.crawler.failures import (  # noqa: F401
+    BLOCKING_STATUSES,
+    PERMANENT_REDIRECTS,
+    REDIRECTS,
+    classify_failure,
+    is_retryable_failure,
+    retry_after_seconds,
+    status_verdict,
 )
-
-from shelfcheck.crawler.netguard import BlockedAddressError
-
-PERMANENT_REDIRECTS = frozenset({301, 308})
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
-BLOCKING_STATUSES = {401: "login required (401)", 403: "forbidden (403)",
-                     407: "proxy login required (407)", 451: "unavailable for legal reasons (451)",
-                     999: "bot blocked (LinkedIn's 999)"}
-
-
-def _causes(exc: BaseException) -> Iterable[BaseException]:
-    """The exception, its causes, and the reasons inside Twisted's ResponseFailed."""
-    seen: set[int] = set()
-    stack = [exc]
-    while stack:
-        cur = stack.pop()
-        if id(cur) in seen:
-            continue
-        seen.add(id(cur))
-        yield cur
-        for reason in getattr(cur, "reasons", None) or ():
-            value = getattr(reason, "value", None)
-            if isinstance(value, BaseException):
-                stack.append(value)
-        for nxt in (cur.__cause__, cur.__context__):
-            if nxt is not None:
-                stack.append(nxt)
-
-
-def _tls_detail(exc: BaseException) -> str | None:
-    from OpenSSL import SSL
-
-    try:
-        from service_identity import VerificationError
-    except ImportError:  # pragma: no cover
-        VerificationError = ()  # type: ignore[assignment,misc]
-    if isinstance(exc, VerificationError):
-        return f"certificate is for another name: {exc}"
-    if isinstance(exc, SSL.Error):
-        text = " ".join(str(part) for part in exc.args)
-        if "expired" in text:
-            return "certificate has expired"
-        if "self-signed" in text or "self signed" in text or "unable to get local issuer" in text:
-            return "certificate is not trusted (unknown issuer)"
-        if "certificate verify failed" in text:
-            return f"certificate verify failed: {text}"
-        return f"TLS handshake failed: {text}"
-    return None
-
-
-def classify_failure(exc: BaseException) -> tuple[str, str]:
-    """(verdict, detail) for a failed download."""
-    for cause in _causes(exc):
-        if isinstance(cause, BlockedAddressError):
-            return "blocked", str(cause)
-        tls = _tls_detail(cause)
-        if tls:
-            return "tls_error", tls
-    from twisted.internet import error as txerror
-
-    for cause in _causes(exc):
-        if isinstance(cause, (CannotResolveHostError, txerror.DNSLookupError)):
-            return "dns_error", f"host name does not resolve: {cause}"
-        if isinstance(cause, IgnoreRequest):
-            text = str(cause)
-            if "robots.txt" in text:
-                return "blocked", "robots.txt forbids checking this URL"
-            return "blocked", text or "request ignored"
-        if isinstance(cause, (DownloadTimeoutError, txerror.TimeoutError,
-                              txerror.TCPTimedOutError)):
-            return "timeout", str(cause) or "timed out"
-        if isinstance(cause, (DownloadConnectionRefusedError, txerror.ConnectionRefusedError)):
-            return "connection_error", "connection refused"
-    for cause in _causes(exc):
-        if isinstance(cause, (txerror.ConnectionLost, txerror.ConnectionDone,
-                              txerror.ConnectError, DownloadFailedError,
-                              DownloadCancelledError, ConnectionError)):
-            return "connection_error", f"connection failed: {_short(cause)}"
-    return "connection_error", f"download failed: {_short(exc)}"
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) < 300 else text[:297] + "..."
-
-
-def is_retryable_failure(verdict: str) -> bool:
-    """True for failures worth retrying: timeouts and connection errors."""
-    return verdict in ("timeout", "connection_error")
-
-
-def status_verdict(status: int, *, challenge: bool = False) -> tuple[str, str] | None:
-    """(verdict, detail) for a final non-2xx status; None for 2xx and 304."""
-    if challenge:
-        return "blocked", f"bot challenge (cf-mitigated) with HTTP {status}"
-    if 200 <= status < 300 or status == 304:
-        return None
-    if status == 404:
-        return "not_found", "HTTP 404 Not Found"
-    if status == 410:
-        return "gone", "HTTP 410 Gone"
-    if status == 429:
-        return "rate_limited", "HTTP 429 Too Many Requests"
-    if status in BLOCKING_STATUSES:
-        return "blocked", BLOCKING_STATUSES[status]
-    if 400 <= status < 500:
-        return "blocked", f"the server refused the request (HTTP {status})"
-    if status in REDIRECTS or 300 <= status < 400:
-        return "redirect_loop", f"HTTP {status} without a usable Location"
-    return "server_error", f"HTTP {status}"
-
-
-def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
 
 # --- soft-404 ------------------------------------------------------------------------------
 

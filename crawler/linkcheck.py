@@ -266,10 +266,12 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
             record_event(session, "run_inconclusive", run=run, detail=guard.reason)
             return StepResult("links", "inconclusive", run_id,
                               f"inconclusive: {guard.reason}; no link state was changed", stats)
+    from shelfcheck.text import plural
+
     unchecked = crawl["total"] - stored
     detail = None
     if unchecked > 0:
-        detail = (f"{unchecked} links were not checked "
+        detail = (f"{plural(unchecked, 'link was', 'links were')} not checked "
                   f"({crawl['finish_reason'] or 'the crawl stopped early'})")
         stats["unchecked"] = unchecked
     with transaction(engine) as session:  # the states move together with the run's outcome
@@ -282,7 +284,7 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
         ) or 0
         stats["broken"] = int(broken)
         finish_run(session, run_id, "ok", stats, detail=detail)
-    summary = f"checked {stored} links: " + ", ".join(
+    summary = f"checked {plural(stored, 'link')}: " + ", ".join(
         f"{n} {v}" for v, n in sorted(verdicts.items(), key=lambda kv: -kv[1])
     ) if stored else "no links to check"
     if stats["not_due"]:

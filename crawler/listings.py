@@ -149,7 +149,9 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
                           known_urls=known.get(slug, frozenset()))
              for slug, recipe in recipes.items()]
     if progress:
-        progress(f"crawling {len(walks)} providers: {', '.join(recipes)}")
+        from shelfcheck.text import plural
+
+        progress(f"crawling {plural(len(walks), 'provider')}: {', '.join(recipes)}")
     try:
         jobs = crawl_walks(settings, walks,
                            on_done=(lambda run: progress(_progress_line(run))) if progress
@@ -229,9 +231,12 @@ def _stats(crawls: dict[str, ProviderCrawl], outcomes: dict[str, ProviderOutcome
 
 
 def _summary(outcomes: dict[str, ProviderOutcome], stats: dict[str, Any]) -> str:
+    from shelfcheck.text import plural
+
     statuses = Counter(o.status for o in outcomes.values())
-    parts = [f"{len(outcomes)} providers ({', '.join(f'{n} {s}' for s, n in statuses.items())})",
-             f"{stats['offerings']} offerings", f"{stats['pages']} pages"]
+    counts = ", ".join(f"{n} {s}" for s, n in statuses.items())
+    parts = [f"{plural(len(outcomes), 'provider')} ({counts})",
+             plural(stats["offerings"], "offering"), plural(stats["pages"], "page")]
     if stats["events"]:
         parts.append(", ".join(f"{n} {k}" for k, n in sorted(stats["events"].items())))
     else:

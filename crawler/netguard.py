@@ -25,6 +25,10 @@ class BlockedAddressError(Exception):
     """The connection went to an address shelfcheck refuses to fetch."""
 
 
+class ResponseBoundError(Exception):
+    """The server's answer broke a bound (header size or count, robots.txt size)."""
+
+
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -105,20 +109,26 @@ class _GuardedPool(HTTPConnectionPool):
 class GuardedHTTPDownloadHandler(HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 handler whose new connections are checked against refused addresses.
 
-    Its TLS policy also records why a certificate failed (`crawler.tlsdiag`).
+    Its TLS policy also records why a certificate failed (`crawler.tlsdiag`), and its protocol
+    bounds the size and line count of a response's headers (`crawler.bounds`).
 
     The guard is off when the crawler's SHELFCHECK_ALLOW_PRIVATE_ADDRESSES setting is true.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
+        from shelfcheck.crawler.bounds import BoundedClientFactory
+        from shelfcheck.crawler.settings import shelfcheck_setting
         from shelfcheck.crawler.tlsdiag import DiagnosingPolicy
 
         self._contextFactory = DiagnosingPolicy(self._contextFactory)  # type: ignore[assignment]
+        factory = BoundedClientFactory.bounded(
+            int(shelfcheck_setting(crawler.settings, "max_header_size")),
+            int(shelfcheck_setting(crawler.settings, "max_header_lines")))
         if not crawler.settings.getbool("SHELFCHECK_ALLOW_PRIVATE_ADDRESSES"):
             from twisted.internet import reactor
 
             pool = _GuardedPool(reactor, persistent=True)
             pool.maxPersistentPerHost = self._pool.maxPersistentPerHost
-            pool._factory = self._pool._factory
             self._pool = pool
+        self._pool._factory = factory

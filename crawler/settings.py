@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shelfcheck.config import Settings, user_agent
+from shelfcheck.config import KEYS, Settings, user_agent
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+_DEFAULTS = {key.name: key.default for key in KEYS}
+SCRAPY_ROBOTS = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"
+RFC9309_ROBOTS = "shelfcheck.crawler.robots.RFC9309RobotsMiddleware"
 
 
 def scrapy_settings(settings: Settings, **extra: Any) -> dict[str, Any]:
@@ -28,7 +35,30 @@ def scrapy_settings(settings: Settings, **extra: Any) -> dict[str, Any]:
         "LOG_LEVEL": settings.log_level,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "DNS_TIMEOUT": min(settings.download_timeout, 10),
+        # Every address of a host (IPv4 and IPv6), tried in turn by Twisted's HostnameEndpoint;
+        # Scrapy's default resolver returns only the first one.
+        "TWISTED_DNS_RESOLVER": "scrapy.resolver.CachingHostnameResolver",
         "SHELFCHECK_SETTINGS": dict(settings.values),
     }
     values.update(extra)
+    # robots.txt as RFC 9309 reads it, for every spider, whatever middlewares `extra` sets.
+    middlewares = dict(values.get("DOWNLOADER_MIDDLEWARES") or {})
+    middlewares.setdefault(SCRAPY_ROBOTS, None)
+    middlewares.setdefault(RFC9309_ROBOTS, 100)
+    values["DOWNLOADER_MIDDLEWARES"] = middlewares
     return values
+
+
+def shelfcheck_setting(settings: BaseSettings, key: str) -> Any:
+    """A shelfcheck setting from the crawler settings' SHELFCHECK_SETTINGS, else its default."""
+    value = (settings.getdict("SHELFCHECK_SETTINGS") or {}).get(key)
+    return _DEFAULTS[key] if value is None else value
+
+
+def link_deadline(settings: BaseSettings) -> float:
+    """Seconds one link (or one host's robots.txt) may take over all hops, retries and waits."""
+    deadline = float(shelfcheck_setting(settings, "link_deadline") or 0.0)
+    if deadline > 0:
+        return deadline
+    return 3 * settings.getfloat("DOWNLOAD_TIMEOUT") + float(
+        shelfcheck_setting(settings, "retry_after_cap"))

@@ -8,7 +8,7 @@ The markup follows LibGuides' boxes, so `catalog import-guide` reads the page ba
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -23,7 +23,11 @@ from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.exports.base import Exporter
 from shelfcheck.exports.common import (
     ResourceView,
+    fee_text,
+    is_upcoming,
+    local,
     one_line,
+    published_offerings,
     resource_views,
     web_url,
 )
@@ -51,17 +55,44 @@ def _template_resource(view: ResourceView) -> dict[str, Any]:
     return data
 
 
+UPCOMING_SHOWN = 5
+"""Upcoming offerings listed per provider; the rest are counted ("and 3 more")."""
+
+
+def upcoming_by_provider(session: Session, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """Each provider's upcoming offerings, soonest first, with the date in the offering's own
+    time zone and the fee in words."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    rows = sorted((r for r in published_offerings(session) if is_upcoming(r, now)),
+                  key=lambda r: (r.start_at, r.title))
+    for row in rows:
+        assert row.start_at is not None
+        start = local(row.start_at, row.timezone)
+        found.setdefault(row.provider, []).append({
+            "title": one_line(row.title), "href": web_url(row.url),
+            "start": start.isoformat(), "when": start.strftime("%Y-%m-%d %H:%M %Z").strip(),
+            "fee": fee_text(row),
+        })
+    return found
+
+
 def render_guide_page(session: Session, *, public: bool = False, now: Any = None) -> str:
-    """The guide page as HTML text."""
+    """The guide page as HTML text. Under the first resource of each provider with upcoming
+    offerings, both views list them (an <aside>: `import-guide` reads them as no resource)."""
     now = (now or utcnow()).astimezone(UTC)
     guide = guide_meta(session)
     rows = list(resource_rows(session))
     views = resource_views(rows, public=public)
+    upcoming = upcoming_by_provider(session, now)
     sections: list[dict[str, Any]] = []
     for view in views:
         if not sections or sections[-1]["name"] != view.section:
             sections.append({"name": view.section, "resources": []})
-        sections[-1]["resources"].append(_template_resource(view))
+        data = _template_resource(view)
+        offerings = upcoming.pop(view.provider, []) if view.provider else []
+        data["upcoming"] = offerings[:UPCOMING_SHOWN]
+        data["upcoming_more"] = max(len(offerings) - UPCOMING_SHOWN, 0)
+        sections[-1]["resources"].append(data)
     states = [r.link_state for r in rows]
     counts = {state: states.count(state)
               for state in RESOURCE_LINK_STATES}

@@ -21,9 +21,11 @@ def run_report(settings: Settings) -> StepResult:
         stats = {"paths": paths, "report_id": written.record_id,
                  "email_error": written.email_error, "notify_error": written.notify_error}
         outcome = "failed" if written.delivery_error else "ok"
+        from shelfcheck.text import plural
+
         folders = sorted({str(p.parent) for p in written.paths})
-        summary = (f"{written.actions} change{'' if written.actions == 1 else 's'} to act on; "
-                   f"wrote {len(paths)} files in {', '.join(folders)}")
+        summary = (f"{plural(written.actions, 'change')} to act on; "
+                   f"wrote {plural(len(paths), 'file')} in {', '.join(folders)}")
         if written.delivery_error:
             summary += f"; {written.delivery_error}"
         with transaction(engine) as session:

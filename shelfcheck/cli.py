@@ -29,7 +29,9 @@ COMMAND_MODULES = (
     "shelfcheck.commands.export",
     "shelfcheck.commands.links",
     "shelfcheck.commands.listings",
+    "shelfcheck.commands.recipes",
     "shelfcheck.commands.report",
+    "shelfcheck.commands.runs",
     "shelfcheck.commands.refresh",
     "shelfcheck.commands.schedule",
     "shelfcheck.commands.demo",
@@ -96,6 +98,8 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None,
     except ShelfcheckError as exc:
         click.echo(f"shelfcheck: error: {exc}", err=True)
         ctx.exit(exc.exit_code)
+    for warning in settings.warnings:
+        click.echo(f"shelfcheck: warning: {warning}", err=True)
     configure_logging(settings.log_level, log_file)
     ctx.obj = App(settings)
 

@@ -18,6 +18,11 @@ from shelfcheck.errors import ConfigError
 
 ENV_PREFIX = "SHELFCHECK_"
 DEFAULT_CONFIG_FILE = "shelfcheck.toml"
+OTHER_ENV = ("SHELFCHECK_CONFIG",)
+"""Environment variables that are not settings keys but are read: the configuration file."""
+DEVELOPER_ENV_PREFIXES = ("SHELFCHECK_TEST_", "SHELFCHECK_REGEN_", "SHELFCHECK_REQUIRE_",
+                          "SHELFCHECK_FAULT_")
+"""Variables of the test suite (tests/conftest.py, golden files, fault tests): not warned about."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,17 @@ KEYS: tuple[Key, ...] = (
     Key("max_redirects", "int", 10, "Redirects followed before `redirect_loop`.", minimum=0),
     Key("retry_times", "int", 2, "Retries of timeouts, connection errors and 5xx.", minimum=0),
     Key("retry_after_cap", "float", 60.0, "Longest Retry-After honoured, in seconds.", minimum=0),
+    Key("link_deadline", "float", 0.0,
+        "Seconds one link check may take over all its hops, retries and waits (then `tarpit`); "
+        "0: 3 × download_timeout + retry_after_cap.", minimum=0),
+    Key("max_header_size", "int", 64 * 1024,
+        "Bytes of one response's header section at most (then `bad_response`).", minimum=1024),
+    Key("max_header_lines", "int", 200,
+        "Header lines of one response at most, folded lines counted (then `bad_response`).",
+        minimum=10),
+    Key("max_robots_size", "int", 500 * 1024,
+        "Bytes of robots.txt read at most (RFC 9309 allows stopping at 500 KiB).",
+        minimum=1024),
     Key("run_time_limit", "float", 3600.0, "Seconds one crawl may take in all.", minimum=1),
     Key("obey_robots", "bool", True, "Obey robots.txt and Crawl-delay."),
     Key("allow_private_addresses", "bool", False,
@@ -188,6 +204,7 @@ class Settings:
 
     values: Mapping[str, Any]
     sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -215,7 +232,29 @@ class Settings:
             return ", ".join(redact_notify_url(url) for url in value) if value else "[]"
         if KEYS_BY_NAME[name].secret and value:
             return "***"
-        return repr(value) if not isinstance(value, str) else value
+        return toml_value(value) if not isinstance(value, str) else value
+
+    def redacted_value(self, name: str) -> Any:
+        """The value of `name` for JSON output: itself, or its redacted text when it is secret."""
+        value = self.values[name]
+        shown = self.redacted(name)
+        plain = toml_value(value) if not isinstance(value, str) else value
+        return value if shown == plain else shown
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML writes it: ``true``, ``20.0``, ``"text"``, ``["md", "html"]``, and
+    ``""`` for an unset (empty) optional value."""
+    if value is None:
+        return '""'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
 
 
 def redact_url(url: str) -> str:
@@ -282,7 +321,7 @@ def load_settings(
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
         for name, value in _flatten(data).items():
             if name not in KEYS_BY_NAME:
-                raise ConfigError(f"{path}: unknown key '{name}'")
+                raise ConfigError(f"{path}: unknown key '{name}'{did_you_mean(name)}")
             values[name] = _coerce(KEYS_BY_NAME[name], value, str(path))
             sources[name] = str(path)
 
@@ -296,10 +335,35 @@ def load_settings(
         if value is None:
             continue
         if name not in KEYS_BY_NAME:
-            raise ConfigError(f"unknown configuration key '{name}'")
+            raise ConfigError(f"unknown configuration key '{name}'{did_you_mean(name)}")
         values[name] = _coerce(KEYS_BY_NAME[name], value, "command line")
         sources[name] = "command line"
-    return Settings(values, sources)
+    return Settings(values, sources, tuple(unknown_environment(environ)))
+
+
+def did_you_mean(name: str) -> str:
+    """"; did you mean 'email_smtp_host'?" for the key nearest to `name`, or ""."""
+    import difflib
+
+    near = difflib.get_close_matches(name.lower(), list(KEYS_BY_NAME), n=1, cutoff=0.6)
+    return f"; did you mean '{near[0]}'?" if near else ""
+
+
+def unknown_environment(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each SHELFCHECK_* variable that is no setting (a typo is ignored, silently,
+    otherwise)."""
+    import difflib
+
+    known = {ENV_PREFIX + k.name.upper() for k in KEYS} | set(OTHER_ENV)
+    warnings = []
+    for name in sorted(environ):
+        if (name.startswith(ENV_PREFIX) and name not in known
+                and not name.startswith(DEVELOPER_ENV_PREFIXES)):
+            near = difflib.get_close_matches(name.removeprefix(ENV_PREFIX).lower(),
+                                             list(KEYS_BY_NAME), n=1, cutoff=0.6)
+            hint = f"; did you mean {ENV_PREFIX}{near[0].upper()}?" if near else ""
+            warnings.append(f"environment variable {name} is not a setting and is ignored{hint}")
+    return warnings
 
 
 def user_agent(settings: Settings) -> str:

@@ -57,9 +57,9 @@ class CatalogFileError(UsageError):
 
 
 class DatabaseUnavailable(ShelfcheckError):
-    """The database cannot be reached."""
+    """The database cannot be reached or opened: a failure, not bad input (exit 4)."""
 
-    exit_code = ExitCode.USAGE
+    exit_code = ExitCode.FAILED
 
 
 class DatabaseBusy(ShelfcheckError):

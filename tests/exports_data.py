@@ -80,7 +80,9 @@ REDIRECTED_URL = "https://libraryjuiceacademy.com/"
 REDIRECT_TARGET = "https://libraryjuiceacademy.com/shop/"
 
 HOSTILE_TITLE = "<script>alert(\"x\")</script> & 'quotes' \"double\""
-HOSTILE_URL = "javascript:alert(document.cookie)"
+HOSTILE_URL = "javascript:alert(document.cookie)"  # from the web: offerings, events
+# A catalog file may only hold http(s) URLs (catalog sync refuses others), hostile ones included.
+HOSTILE_RESOURCE_URL = "https://example.org/<script>alert('url')</script>"
 HOSTILE_DESCRIPTION = "</script><img src=x onerror=alert(1)> ]]> =HYPERLINK(\"http://evil\")"
 HOSTILE_QUOTE_URL = "https://example.org/search?q=\"><script>alert(1)</script>"
 HOSTILE_OFFERING_TITLE = "<b>Bold</b> webinar\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil"
@@ -219,7 +221,7 @@ def add_hostile(session: Session) -> dict[str, Any]:
     catalog = {**CATALOG, "sections": [*CATALOG["sections"], {
         "name": "Hostile <b>section</b> & co",
         "resources": [
-            {"title": HOSTILE_TITLE, "provider": "infopeople", "url": HOSTILE_URL,
+            {"title": HOSTILE_TITLE, "provider": "infopeople", "url": HOSTILE_RESOURCE_URL,
              "description": HOSTILE_DESCRIPTION},
             {"title": "Quote \"breaker\"", "provider": "ala", "url": HOSTILE_QUOTE_URL,
              "description": "=cmd|' /C calc'!A0"},

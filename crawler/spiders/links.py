@@ -1,120 +1,48 @@
-"""The link-health spider: one check per catalog link, with a verdict from crawler.verdicts.
+"""The link-health spider: one check per catalog link, with a verdict from catalog.verdicts.
 
 Each link is one `Task` that may take several requests: HEAD then GET, redirect hops (followed
 by hand, so the chain and each hop's status are recorded and every hop obeys robots.txt, the
-per-host limit and the address guard), retries with backoff, and waits for Retry-After.
-The spider feeds requests from `start()` host by host, so at most a few links per host wait in
-Scrapy's queues and the catalog is never loaded into memory at once.
+per-host limit and the address guard), retries with backoff, and waits for Retry-After, all
+within the link's deadline. The jobs live in their own modules: feeding (`crawler.linkfeed`),
+the task and its requests (`crawler.linktask`), retries (`crawler.linkretry`), the failure
+classifier (`crawler.failures`) and the page call-outs (`crawler.linkjudge`).
+No input leaves a link open: an exception while handling an answer ends it as `check_error`.
 """
 
 from __future__ import annotations
 
-import math
-import uuid
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from time import monotonic
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
 from scrapy.utils.defer import _schedule_coro
 from twisted.python.failure import Failure
-from w3lib.url import safe_url_string
 
-from shelfcheck.catalog.models import utcnow
-from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 from shelfcheck.catalog.verdicts import FAILING
-from shelfcheck.crawler.linkanalysis import (
-    PERMANENT_REDIRECTS,
+from shelfcheck.crawler.failures import (
     REDIRECTS,
-    PageSignature,
-    classify_failure,
-    looks_like,
-    not_found_phrase,
-    page_signature,
-    retry_after_seconds,
+    failure_verdict,
     status_verdict,
 )
+from shelfcheck.crawler.linkfeed import Feeder
+from shelfcheck.crawler.linkjudge import PageJudge, Probe
+from shelfcheck.crawler.linkretry import LinkRetries, Tarpit
 from shelfcheck.crawler.linksource import LinkRow, LinkSource
-from shelfcheck.crawler.politeness import PREFIX_META
-from shelfcheck.crawler.tlsdiag import last_verify_error
+from shelfcheck.crawler.linktask import (
+    Hop,
+    Task,
+    build_request,
+    first_method,
+    result_item,
+)
 from shelfcheck.errors import short_error
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy.crawler import Crawler
-
-FILE_SUFFIXES = (
-    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".zip", ".gz", ".tar", ".mp3",
-    ".mp4", ".m4a", ".mov", ".avi", ".wav", ".epub", ".png", ".jpg", ".jpeg", ".gif", ".svg",
-    ".csv", ".txt", ".xml", ".json", ".odt", ".ods", ".odp", ".rtf",
-)
-WAIT_META = "shelfcheck_wait"
-
-
-@dataclass
-class Task:
-    """One link (or the host probe, or the canary) being checked."""
-
-    kind: str  # link | probe | canary
-    url: str
-    host: str
-    link_id: int | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    method: str = "GET"
-    fell_back: bool = False
-    chain: list[dict[str, Any]] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
-    attempts: int = 0
-    rate_waits: int = 0
-    latency: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class HostFeed:
-    """The links of one host still to send, and how many are out."""
-
-    host: str
-    rows: Iterator[LinkRow]
-    outstanding: int = 0
-    exhausted: bool = False
-    ahead: deque[LinkRow] = field(default_factory=deque)
-    remaining: int = 0  # links not yet sent
-
-    @property
-    def priority(self) -> int:
-        """Longer queues first, so the busiest host, which sets the floor, is kept full
-        (below the soft-404 probe's 50: pages wait for their host's probe)."""
-        return min(self.remaining // 100, 40)
-
-    def next(self) -> LinkRow | None:
-        if self.ahead:
-            return self.ahead.popleft()
-        if self.exhausted:
-            return None
-        row = next(self.rows, None)
-        if row is None:
-            self.exhausted = True
-        return row
-
-
-@dataclass
-class Probe:
-    """A host's answer to a random path that cannot exist (None while pending or failed)."""
-
-    done: bool = False
-    signature: PageSignature | None = None
-    parked: list[tuple[Task, Response, PageSignature]] = field(default_factory=list)
-
-    @property
-    def soft(self) -> bool:
-        return self.signature is not None and 200 <= self.signature.status < 300
-
 
 class LinkSpider(scrapy.Spider):
     """Checks the catalog's links; yields one result dict per link."""
@@ -123,11 +51,9 @@ class LinkSpider(scrapy.Spider):
     per_host = 2
     max_in_flight = 64
     max_redirects = 10
-    retry_times = 2
-    retry_backoff = 1.0
-    retry_after_cap = 60.0
     link_method = "auto"
     soft404_probe = True
+    retries: LinkRetries
 
     def __init__(self, *, source: LinkSource | None = None, canary_url: str | None = None,
                  progress: Callable[[int, int, int], None] | None = None,
@@ -136,16 +62,13 @@ class LinkSpider(scrapy.Spider):
         self.source = source
         self.canary_url = canary_url
         self.progress = progress
-        self.total = 0
         self.checked = 0
         self.failures = 0
         self.canary_failure: str | None = None
         self.error: str | None = None
-        self.probes: dict[str, Probe] = {}
-        self.feeds: dict[str, HostFeed] = {}
-        self.outstanding = 0
         self.requests = 0
-        self._hosts: deque[tuple[str, int]] = deque()
+        self.judge = PageJudge(self._done, self._crashed)
+        self.feeder: Feeder | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -154,78 +77,60 @@ class LinkSpider(scrapy.Spider):
         spider.per_host = max(1, s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         spider.max_in_flight = max(1, s.getint("CONCURRENT_REQUESTS"))
         spider.max_redirects = s.getint("REDIRECT_MAX_TIMES")
-        spider.retry_times = s.getint("SHELFCHECK_RETRY_TIMES")
-        spider.retry_backoff = s.getfloat("SHELFCHECK_RETRY_BACKOFF")
-        spider.retry_after_cap = s.getfloat("SHELFCHECK_RETRY_AFTER_CAP")
         spider.link_method = s.get("SHELFCHECK_LINK_METHOD", "auto")
         spider.soft404_probe = s.getbool("SHELFCHECK_SOFT404_PROBE", True)
+        spider.retries = LinkRetries(spider, s)
         return spider
+
+    @property
+    def total(self) -> int:
+        return self.feeder.total if self.feeder is not None else 0
+
+    @property
+    def probes(self) -> dict[str, Probe]:
+        return self.judge.probes
 
     # --- feeding -----------------------------------------------------------------------------
 
-    def _capacity(self) -> tuple[int, int, int]:
-        # One task waiting per host keeps its slot busy; the global cap keeps the rest of the
-        # catalog in the database, not in Scrapy's queues.
-        host_cap = self.per_host + 1
-        total_cap = self.max_in_flight + self.max_in_flight // 2
-        max_hosts = max(4, 2 * math.ceil(self.max_in_flight / self.per_host))
-        return host_cap, total_cap, max_hosts
-
     async def start(self) -> AsyncIterator[Any]:
         assert self.source is not None
+        self.feeder = Feeder(self.source, self.per_host, self.max_in_flight)
         try:
-            self._hosts = deque(self.source.hosts())
+            self.feeder.load()
         except Exception as exc:
             self._reading_failed(exc)
             return
-        self.total = sum(n for _h, n in self._hosts)
         self._report()
         if self.canary_url:
-            yield self._request(Task("canary", self.canary_url, ""), self.canary_url, "GET",
-                                priority=100)
+            yield self._request(self._task("canary", self.canary_url, ""), self.canary_url,
+                                "GET", priority=100)
         for output in self._refill():
             yield output
 
     def _refill(self) -> list[Any]:
-        """What to send now: new hosts while there is room, then each host topped up.
+        """What to send now (see `Feeder.refill`), as requests and items.
 
         Called at the start and whenever a link is done, so the requests come from callbacks
-        (one event-loop pass each) and Scrapy's queues hold only a few requests per host.
+        and Scrapy's queues hold only a few requests per host.
         """
-        assert self.source is not None
+        assert self.feeder is not None
         out: list[Any] = []
-        host_cap, total_cap, max_hosts = self._capacity()
         try:
-            while self._hosts and len(self.feeds) < max_hosts and self.outstanding < total_cap:
-                host, count = self._hosts.popleft()
-                if not host:
-                    out.extend(self._finish(Task("link", row.url, "", row.id), "invalid_url",
-                                            detail="not a valid http(s) URL")
-                               for row in self.source.iter_host(host))
-                    continue
-                feed = HostFeed(host, self.source.iter_host(host), remaining=count)
-                first: LinkRow | None = feed.next()
-                if first is None:
-                    continue
-                self.feeds[host] = feed
-                feed.ahead.append(first)
-                if self.soft404_probe:
-                    probe_request = self._probe_request(first)
-                    if probe_request is not None:
-                        out.append(probe_request)
-            for host, feed in list(self.feeds.items()):
-                while feed.outstanding < host_cap and self.outstanding < total_cap:
-                    next_row = feed.next()
-                    if next_row is None:
-                        break
-                    out.append(self._link_request(feed, next_row))
-                if feed.exhausted and not feed.ahead and feed.outstanding == 0:
-                    del self.feeds[host]
-                if self.outstanding >= total_cap:
-                    break
+            steps = self.feeder.refill(self.soft404_probe)
         except Exception as exc:
             self._reading_failed(exc)
-        return out
+            return out
+        for step, row, priority in steps:
+            if step == "invalid":
+                out.append(self._finish(self._task("link", row.url, "", row), "invalid_url",
+                                        detail="not a valid http(s) URL"))
+            elif step == "probe":
+                request = self._probe_request(row)
+                if request is not None:
+                    out.append(request)
+            else:
+                out.append(self._link_request(row, priority))
+        return [o for o in out if o is not None]
 
     def _reading_failed(self, exc: Exception) -> None:
         """The catalog could not be read (the database went away): the run has failed."""
@@ -235,52 +140,41 @@ class LinkSpider(scrapy.Spider):
         if self.crawler.engine is not None and self.crawler.engine.spider is not None:
             _schedule_coro(self.crawler.engine.close_spider_async(reason="source_error"))
 
-    def _link_request(self, feed: HostFeed, row: LinkRow) -> Any:
-        feed.outstanding += 1
-        self.outstanding += 1
-        task = Task("link", row.url, row.host, row.id, row.etag, row.last_modified)
+    def _task(self, kind: str, url: str, host: str, row: LinkRow | None = None) -> Task:
+        task = Task(kind, url, host)
+        if row is not None:
+            task.link_id, task.etag, task.last_modified = row.id, row.etag, row.last_modified
+        self.retries.start(task)
+        return task
+
+    def _link_request(self, row: LinkRow, priority: int = 0) -> Any:
+        task = self._task("link", row.url, row.host, row)
         task.seen.add(row.url)
-        task.method = self._first_method(row.url)
+        task.method = first_method(row.url, self.link_method)
         try:
-            feed.remaining -= 1
             return self._request(task, row.url, task.method, conditional=True,
-                                 priority=feed.priority)
+                                 priority=priority)
         except ValueError as exc:
             return self._finish(task, "invalid_url", detail=str(exc))
-
-    def _first_method(self, url: str) -> str:
-        if self.link_method in ("head", "get"):
-            return self.link_method.upper()
-        # auto: the body is needed for soft-404 analysis of pages, not of files.
-        path = urlsplit(url).path.lower()
-        return "HEAD" if path.endswith(FILE_SUFFIXES) else "GET"
+        except Exception as exc:  # never a link left open
+            self.logger.debug("requesting %s raised", row.url, exc_info=exc)
+            return self._finish(task, "check_error", detail=f"shelfcheck could not request it: "
+                                f"{type(exc).__name__}: {short_error(exc)}")
 
     def _probe_request(self, row: LinkRow) -> Any:
-        scheme = urlsplit(row.url).scheme
-        url = f"{scheme}://{row.host}/shelfcheck-probe-{uuid.uuid4().hex[:16]}"
-        self.probes[row.host] = Probe()
+        url = self.judge.probe_started(row.url, row.host)
         try:
-            return self._request(Task("probe", url, row.host), url, "GET", priority=50)
-        except ValueError:
+            return self._request(self._task("probe", url, row.host), url, "GET", priority=50)
+        except Exception:  # no probe: pages of the host are judged without one
             self.probes[row.host].done = True
             return None
 
-    def _request(self, task: Task, url: str, method: str, *, wait: float = 0.0,
-                 conditional: bool = False, priority: int = 0) -> scrapy.Request:
+    def _request(self, task: Task, url: str, method: str, *, conditional: bool = False,
+                 priority: int = 0) -> scrapy.Request:
         self.requests += 1
-        headers: dict[str, str] = {"Accept-Encoding": "identity", "Accept-Language": "en"}
-        if conditional and task.etag:
-            headers["If-None-Match"] = task.etag
-        if conditional and task.last_modified:
-            headers["If-Modified-Since"] = task.last_modified
-        headers["Accept"] = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
-        return scrapy.Request(
-            url, method=method, headers=headers, callback=self.on_response,
-            errback=self.on_error, cb_kwargs={"task": task}, dont_filter=True,
-            priority=priority,
-            meta={"handle_httpstatus_all": True, "dont_redirect": True, "dont_retry": True,
-                  PREFIX_META: method == "GET", WAIT_META: wait, "task": task},
-        )
+        return build_request(task, url, method, callback=self.on_response,
+                             errback=self.on_error, timeout=self.retries.timeout,
+                             conditional=conditional, priority=priority)
 
     def _report(self) -> None:
         if self.progress is not None:
@@ -288,106 +182,108 @@ class LinkSpider(scrapy.Spider):
 
     # --- outcomes ----------------------------------------------------------------------------
 
-    def _finish(self, task: Task, verdict: str, *, status: int | None = None,
-                final_url: str | None = None, detail: str | None = None,
-                validators: tuple[str | None, str | None] | None = None) -> Any:
+    def _finish(self, task: Task, verdict: str, **fields: Any) -> dict[str, Any] | None:
         """Record the verdict of a task; returns the item for a link, else None."""
+        if task.finished:
+            return None
+        task.finished = True
         if task.kind == "canary":
             if verdict not in ("ok", "redirected"):
-                self.canary_failure = f"{task.url}: {verdict} ({detail or status})"
+                detail = fields.get("detail") or fields.get("status")
+                self.canary_failure = f"{task.url}: {verdict} ({detail})"
             return None
-        notes = "; ".join([*task.notes, detail] if detail else task.notes) or None
-        item = {
-            "link_id": task.link_id, "url": task.url, "host": task.host, "verdict": verdict,
-            "http_status": status, "final_url": final_url, "method": task.method
-            if not task.fell_back else "HEAD,GET",
-            "redirect_chain": list(task.chain) or None, "detail": notes,
-            "elapsed_ms": int(task.latency * 1000), "checked_at": utcnow(),
-            "validators": validators,
-        }
-        if task.host:
-            feed = self.feeds.get(task.host)
-            if feed is not None:
-                feed.outstanding -= 1
-            self.outstanding -= 1
+        item = result_item(task, verdict, **fields)
+        self.logger.debug("checked %s: %s in %.2f s", task.url, verdict,
+                          monotonic() - task.started)
+        if task.host and self.feeder is not None:
+            self.feeder.done(task.host)
         self.checked += 1
         if verdict in FAILING:
             self.failures += 1
         self._report()
         return item
 
-    def on_error(self, failure: Failure) -> Iterator[Any]:
-        request = failure.request  # type: ignore[attr-defined]
-        task: Task = request.cb_kwargs["task"]
-        verdict, detail = classify_failure(failure.value or Exception("unknown failure"))
-        if verdict == "tls_error":
-            parts = urlsplit(request.url)
-            why = last_verify_error(parts.hostname or "", parts.port or 443)
-            if why and "verify failed" in detail:
-                detail = why
-        if verdict in ("timeout", "connection_error") and task.attempts < self.retry_times:
-            task.attempts += 1
-            yield self._retry(task, request, self._backoff(task.attempts))
-            return
-        if task.attempts:
-            detail = f"{detail} (after {task.attempts} retries)"
-        yield from self._done(task, verdict, detail=detail)
-
-    def _backoff(self, attempt: int) -> float:
-        return float(self.retry_backoff * (2 ** (attempt - 1)))
-
-    def _retry(self, task: Task, request: scrapy.Request, wait: float) -> scrapy.Request:
-        return self._request(task, request.url, request.method, wait=wait,
-                             conditional=not task.chain, priority=request.priority)
-
-    def _done(self, task: Task, verdict: str, **kwargs: Any) -> Iterator[Any]:
+    def _done(self, task: Task, verdict: str, **fields: Any) -> Iterator[Any]:
         if task.kind == "probe":
-            yield from self._probe_done(task, None)
+            yield from self.judge.probe_done(task, None)
             return
-        item = self._finish(task, verdict, **kwargs)
+        item = self._finish(task, verdict, **fields)
         if item is not None:
             yield item
         if task.kind == "link" and task.host:
             yield from self._refill()
 
-    def on_response(self, response: Response, task: Task) -> Iterator[Any]:
+    def _crashed(self, task: Task, exc: BaseException) -> Iterator[Any]:
+        """An exception while handling `task`: end it with a verdict, never leave it open."""
+        if isinstance(exc, Tarpit):
+            yield from self._done(task, "tarpit", detail=str(exc))
+            return
+        self.logger.debug("checking %s raised", task.url, exc_info=exc)
+        yield from self._done(task, "check_error",
+                              detail=f"shelfcheck could not handle the answer: "
+                                     f"{type(exc).__name__}: {short_error(exc)}")
+
+    def _guarded(self, task: Task, steps: Iterator[Any]) -> list[Any]:
+        try:
+            return list(steps)
+        except Exception as exc:
+            return list(self._crashed(task, exc))
+
+    def on_error(self, failure: Failure) -> list[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        task: Task = request.cb_kwargs["task"]
+        return self._guarded(task, self._on_error(task, request, failure))
+
+    def on_response(self, response: Response, task: Task) -> list[Any]:
+        return self._guarded(task, self._on_response(response, task))
+
+    def _on_error(self, task: Task, request: scrapy.Request,
+                  failure: Failure) -> Iterator[Any]:
+        verdict, detail = failure_verdict(failure.value, request.url)
+        if verdict == "timeout":
+            self.retries.check_deadline(task, "no answer within")
+        if task.method == "HEAD" and not task.fell_back and verdict not in ("blocked",
+                                                                             "dns_error"):
+            yield self._fall_back(task, request.url, f"HEAD failed ({verdict})")
+            return
+        if verdict in ("timeout", "connection_error"):
+            retry = self.retries.retry(task, request, verdict)
+            if retry is not None:
+                yield retry
+                return
+        if task.attempts:
+            detail = f"{detail} (after {task.attempts} retries)"
+        yield from self._done(task, verdict, detail=detail)
+
+    def _fall_back(self, task: Task, url: str, why: str) -> scrapy.Request:
+        """HEAD is a shortcut, never a verdict: check with GET instead."""
+        task.fell_back = True
+        task.notes.append(f"{why}; checked with GET")
+        task.method = "GET"
+        return self._request(task, url, "GET", conditional=not task.chain)
+
+    def _on_response(self, response: Response, task: Task) -> Iterator[Any]:
         status = response.status
         task.latency += float(response.meta.get("download_latency") or 0.0)
         request = response.request
         assert request is not None
         location = response.headers.get(b"Location")
         if status in REDIRECTS and location:
-            yield from self._follow(task, response, location.decode("latin-1"))
+            yield from self._follow(task, response, location)
             return
-        if task.method == "HEAD" and not task.fell_back and status >= 400 and status != 429:
-            task.fell_back = True
-            task.notes.append(f"HEAD answered {status}; checked with GET")
-            task.method = "GET"
-            yield self._request(task, response.url, "GET", conditional=not task.chain)
+        if task.method == "HEAD" and not task.fell_back and not (
+                200 <= status < 300 or status == 304):
+            yield self._fall_back(task, response.url, f"HEAD answered {status}")
             return
-        retry_after = response.headers.get(b"Retry-After")
-        if status == 429 or (status == 503 and retry_after):
-            wait = retry_after_seconds(retry_after)
-            limit = max(1, self.retry_times)
-            if task.rate_waits < limit and (wait is None or wait <= self.retry_after_cap):
-                task.rate_waits += 1
-                wait = wait if wait is not None else self._backoff(task.rate_waits)
-                task.notes.append(f"HTTP {status}; waited {wait:g} s (Retry-After)")
-                yield self._retry(task, request, wait)
-                return
-            if status == 429:
-                why = (f"Retry-After {wait:g} s is beyond the cap of {self.retry_after_cap:g} s"
-                       if wait is not None and wait > self.retry_after_cap
-                       else "still 429 after waiting")
-                yield from self._done(task, "rate_limited", status=status,
-                                      final_url=response.url, detail=why)
-                return
-        if 500 <= status < 600 and task.attempts < self.retry_times:
-            task.attempts += 1
-            yield self._retry(task, request, self._backoff(task.attempts))
+        again, why = self.retries.after_status(task, request, status, response.headers)
+        if again is not None:
+            yield again
             return
-        challenge = b"cf-mitigated" in response.headers
-        bad = status_verdict(status, challenge=challenge)
+        if why is not None:
+            yield from self._done(task, "rate_limited", status=status, final_url=response.url,
+                                  detail=why)
+            return
+        bad = status_verdict(status, challenge=b"cf-mitigated" in response.headers)
         if bad is not None:
             verdict, detail = bad
             if verdict == "server_error" and task.attempts:
@@ -396,124 +292,26 @@ class LinkSpider(scrapy.Spider):
                                   detail=detail)
             return
         if task.kind == "probe":
-            yield from self._probe_done(task, response)
+            yield from self.judge.probe_done(task, response)
             return
         if status == 304:
             yield from self._done(task, "ok", status=304, final_url=response.url,
                                   detail="not modified since the last check")
             return
-        yield from self._judge_page(task, response)
+        yield from self.judge.judge(task, response)
 
-    def _follow(self, task: Task, response: Response, location: str) -> Iterator[Any]:
+    def _follow(self, task: Task, response: Response, location: bytes) -> Iterator[Any]:
         status = response.status
-        task.chain.append({"url": response.url, "status": status})
-        target = safe_url_string(urljoin(response.url, location.strip()))
-        if urlsplit(target).scheme not in ("http", "https"):
-            yield from self._done(task, "invalid_url", status=status, final_url=target,
-                                  detail=f"redirects to a non-http(s) URL {target!r}")
-            return
         try:
-            key = normalize_url(target)
-        except InvalidURL:
-            key = target
-        if key in task.seen:
-            yield from self._done(task, "redirect_loop", status=status, final_url=target,
-                                  detail=f"redirect loop back to {target}")
+            target = task.hop(response.url, status, location, self.max_redirects)
+        except Hop as end:
+            yield from self._done(task, end.verdict, status=status, final_url=end.target,
+                                  detail=end.detail)
             return
-        if len(task.chain) > self.max_redirects:
-            yield from self._done(task, "redirect_loop", status=status, final_url=target,
-                                  detail=f"more than {self.max_redirects} redirects")
-            return
-        task.seen.add(key)
-        task.attempts = task.rate_waits = 0
+        self.retries.check_deadline(task, "no final answer within")
         method = "GET" if status == 303 and task.method != "HEAD" else task.method
         try:
             yield self._request(task, target, method)
         except ValueError as exc:
             yield from self._done(task, "invalid_url", status=status, final_url=target,
                                   detail=f"redirects to an invalid URL: {exc}")
-
-    def _judge_page(self, task: Task, response: Response) -> Iterator[Any]:
-        body = response.body if response.request and response.request.method == "GET" else b""
-        html = body and _is_html(response)
-        if html:
-            phrase = not_found_phrase(body)
-            if phrase:
-                yield from self._done(task, "soft_404", status=response.status,
-                                      final_url=response.url, detail=phrase)
-                return
-            probe = self.probes.get(task.host)
-            if probe is not None and urlsplit(task.url).path not in ("", "/"):
-                if not probe.done:
-                    probe.parked.append((task, response, self._signature(response)))
-                    return
-                if probe.soft:
-                    yield from self._compare(task, response, self._signature(response), probe)
-                    return
-        yield from self._settle(task, response)
-
-    def _signature(self, response: Response) -> PageSignature:
-        body = response.body if _is_html(response) else b""
-        return page_signature(response.status, response.url, bool(response.meta["task"].chain),
-                              body, ignore=[urlsplit(response.url).path])
-
-    def _compare(self, task: Task, response: Response, sig: PageSignature,
-                 probe: Probe) -> Iterator[Any]:
-        assert probe.signature is not None
-        why = looks_like(sig, probe.signature)
-        if why:
-            yield from self._done(task, "soft_404", status=response.status,
-                                  final_url=response.url, detail=why)
-        else:
-            yield from self._settle(task, response)
-
-    def _settle(self, task: Task, response: Response) -> Iterator[Any]:
-        """A 2xx answer: ok, or redirected when the first hops are permanent."""
-        validators = None
-        if not task.chain:
-            validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
-            yield from self._done(task, "ok", status=response.status, final_url=response.url,
-                                  validators=validators)
-            return
-        targets = [hop["url"] for hop in task.chain[1:]] + [response.url]
-        lead = 0
-        for hop in task.chain:
-            if hop["status"] not in PERMANENT_REDIRECTS:
-                break
-            lead += 1
-        hops = " → ".join(f"{hop['status']} {hop['url']}" for hop in task.chain)
-        if lead:
-            suggestion = targets[lead - 1]
-            try:
-                same = normalize_url(suggestion) == task.url
-            except InvalidURL:
-                same = False
-            if not same:
-                yield from self._done(task, "redirected", status=response.status,
-                                      final_url=suggestion,
-                                      detail=f"permanent redirect: {hops} → {response.url}")
-                return
-        yield from self._done(task, "ok", status=response.status, final_url=response.url,
-                              detail=f"temporary redirect: {hops} → {response.url}")
-
-    def _probe_done(self, task: Task, response: Response | None) -> Iterator[Any]:
-        probe = self.probes.setdefault(task.host, Probe())
-        probe.done = True
-        if response is not None and 200 <= response.status < 300:
-            probe.signature = self._signature(response)
-        parked, probe.parked = probe.parked, []
-        for link_task, link_response, sig in parked:
-            if probe.soft:
-                yield from self._compare(link_task, link_response, sig, probe)
-            else:
-                yield from self._settle(link_task, link_response)
-
-
-def _is_html(response: Response) -> bool:
-    ctype = (response.headers.get(b"Content-Type") or b"").lower()
-    return not ctype or ctype.startswith((b"text/html", b"application/xhtml"))
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None

@@ -8,10 +8,13 @@ import click
 
 from shelfcheck.app import App
 from shelfcheck.catalog.catalogfile import RecipeValidator, load_catalog
-from shelfcheck.catalog.queries import resource_rows
+from shelfcheck.catalog.queries import ResourceRow, resource_rows
 from shelfcheck.catalog.sync import sync_catalog
+from shelfcheck.commands.catalogfix import fix_cmd
+from shelfcheck.commands.output import echo_json, format_option, wide_option
 from shelfcheck.errors import UsageError
 from shelfcheck.table import format_table
+from shelfcheck.text import plural
 
 
 def recipe_validator() -> RecipeValidator | None:
@@ -50,11 +53,16 @@ def sync_cmd(app: App, file: str | None) -> None:
 
 @catalog_group.command("list")
 @click.option("--retired", is_flag=True, help="Include retired resources.")
+@format_option
+@wide_option
 @click.pass_obj
-def list_cmd(app: App, retired: bool) -> None:
-    """Print sections, resources, URLs and link states as a table."""
+def list_cmd(app: App, retired: bool, fmt: str, wide: bool) -> None:
+    """Print sections, resources, URLs and link states as a table (or JSON)."""
     with app.session() as session:
         rows = list(resource_rows(session, include_retired=retired))
+    if fmt == "json":
+        echo_json([resource_json(r) for r in rows])
+        return
     if not rows:
         click.echo("The catalog is empty: run `shelfcheck catalog sync` first.")
         return
@@ -64,9 +72,20 @@ def list_cmd(app: App, retired: bool) -> None:
         for r in rows
     ]
     headers = ["section", "resource", "url", "link"] + (["state"] if retired else [])
-    click.echo(format_table(headers, table_rows))
+    click.echo(format_table(headers, table_rows, wide=wide))
     sections = len({r.section for r in rows})
-    click.echo(f"\n{len(rows)} resources in {sections} sections")
+    click.echo(f"\n{plural(len(rows), 'resource')} in {plural(sections, 'section')}")
+
+
+def resource_json(row: ResourceRow) -> dict[str, object]:
+    """The documented JSON shape of one resource (docs/cli.md)."""
+    return {
+        "section": row.section, "title": row.title, "url": row.url,
+        "description": row.description, "provider": row.provider, "state": row.state,
+        "link_state": row.link_state, "link_url": row.link_url, "verdict": row.verdict,
+        "http_status": row.http_status, "last_checked_at": row.last_checked_at,
+        "since": row.since, "suggestion": row.suggestion,
+    }
 
 
 @catalog_group.command("import-guide")
@@ -77,10 +96,13 @@ def import_guide_cmd(source: str, out: str | None) -> None:
     """Read a LibGuides-style page (file or URL) and write a catalog file that `sync` accepts."""
     from shelfcheck.catalog.importguide import ImportGuideError, dump_catalog, import_guide
 
+    warnings: list[str] = []
     try:
-        data = import_guide(source)
+        data = import_guide(source, warnings=warnings)
     except ImportGuideError as exc:
         raise UsageError(str(exc)) from None
+    for warning in warnings:
+        click.echo(f"warning: {source}: {warning}", err=True)
     text = dump_catalog(data)
     if out:
         from shelfcheck.exports.atomic import atomic_write_text
@@ -91,5 +113,7 @@ def import_guide_cmd(source: str, out: str | None) -> None:
     else:
         click.echo(text, nl=False)
 
+
+catalog_group.add_command(fix_cmd)
 
 COMMANDS = [catalog_group]

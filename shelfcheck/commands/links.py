@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections import defaultdict
-from typing import TextIO
+from typing import Any
 
 import click
 from sqlalchemy import ColumnElement, select
@@ -15,34 +14,11 @@ from shelfcheck.app import App
 from shelfcheck.catalog.linkstate import STATES
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
 from shelfcheck.catalog.queries import suggestion_for
+from shelfcheck.commands.output import echo_json, format_option, iso, wide_option
+from shelfcheck.commands.progress import LinkProgress
 from shelfcheck.errors import ExitCode
 from shelfcheck.table import format_table
-
-
-class ProgressLine:
-    """Prints "checked N/M links, F failing": in place on a terminal, every 10% otherwise."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.last_time = 0.0
-        self.last_step = -1
-
-    def __call__(self, checked: int, total: int, failures: int) -> None:
-        text = f"checked {checked}/{total} links, {failures} failing"
-        if self.tty:
-            now = time.monotonic()
-            if checked == total or now - self.last_time >= 0.1:
-                self.last_time = now
-                end = "\n" if checked == total else ""
-                self.stream.write(f"\r{text}{end}")
-                self.stream.flush()
-            return
-        step = 10 if total == 0 else checked * 10 // total
-        if step != self.last_step:
-            self.last_step = step
-            self.stream.write(text + "\n")
-            self.stream.flush()
+from shelfcheck.text import plural
 
 
 def _users(session: Session, link_ids: list[int]) -> dict[int, list[Resource]]:
@@ -50,12 +26,49 @@ def _users(session: Session, link_ids: list[int]) -> dict[int, list[Resource]]:
     for start in range(0, len(link_ids), 500):
         chunk = link_ids[start:start + 500]
         for res in session.scalars(
-            select(Resource).options(joinedload(Resource.section))
+            select(Resource).options(joinedload(Resource.section), joinedload(Resource.provider))
             .where(Resource.link_id.in_(chunk), Resource.state == "active")
             .order_by(Resource.id)
         ):
             users[res.link_id or 0].append(res)
     return users
+
+
+def dismissed(link: Link) -> dict[str, Any] | None:
+    """The link's dismissal as {reason, at, until}, or None.
+
+    Read defensively: dismissals (`links dismiss`) are another branch's work; either a
+    `dismissal` relationship or `dismissed_*` columns on the link carry them.
+    """
+    found = getattr(link, "dismissal", None)
+    if found is not None:
+        reason = getattr(found, "reason", None)
+        at = getattr(found, "at", None) or getattr(found, "dismissed_at", None)
+        until = getattr(found, "until", None)
+    else:
+        reason = getattr(link, "dismissed_reason", None)
+        at, until = getattr(link, "dismissed_at", None), getattr(link, "dismissed_until", None)
+        if reason is None and at is None:
+            return None
+    return {"reason": reason, "at": _iso_any(at), "until": _iso_any(until)}
+
+
+def _iso_any(value: Any) -> Any:
+    return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
+
+
+def link_json(link: Link, holders: list[Resource]) -> dict[str, Any]:
+    """The documented JSON shape of one link (docs/cli.md)."""
+    return {
+        "url": link.url, "state": link.state, "verdict": link.last_verdict,
+        "http_status": link.last_http_status, "since": iso(link.state_since),
+        "redirect_target": link.redirect_target, "suggestion": suggestion_for(link),
+        "detail": link.last_detail, "last_checked_at": iso(link.last_checked_at),
+        "consecutive_failures": link.consecutive_failures, "dismissed": dismissed(link),
+        "resources": [{"title": r.title, "section": r.section.name,
+                       "provider": r.provider.slug if r.provider else None} for r in holders],
+        "providers": sorted({r.provider.slug for r in holders if r.provider}),
+    }
 
 
 @click.command("check-links")
@@ -64,62 +77,89 @@ def _users(session: Session, link_ids: list[int]) -> dict[int, list[Resource]]:
               help="Check only this catalog URL (repeatable).")
 @click.option("--fail-on", type=click.Choice(["broken"]),
               help="Exit with status 1 when a checked link is broken.")
+@format_option
+@wide_option
 @click.pass_obj
 def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
-                    fail_on: str | None) -> None:
+                    fail_on: str | None, fmt: str, wide: bool) -> None:
     """Check every active link of the catalog and keep each link's state across runs.
 
-    Exit status: 0 a completed run, 1 broken links with --fail-on broken (or a failed run),
-    2 usage errors, 3 an inconclusive run (it looked like a local network failure).
+    Progress goes to standard error: a bar on a terminal, a line per tenth of the links
+    otherwise. Exit status: 0 a completed run, 1 broken links with --fail-on broken (or a
+    failed run), 2 usage errors, 3 an inconclusive run (it looked like a local network failure).
     """
     from shelfcheck.crawler.linkcheck import run_check_links
     from shelfcheck.runguard import exclusive_run
 
-    with exclusive_run(app, "check-links"):
+    with exclusive_run(app, "check-links"), LinkProgress() as progress:
         result = run_check_links(app.settings, provider=provider, urls=list(urls) or None,
-                                 progress=ProgressLine())
+                                 progress=progress)
+    code: int = ExitCode.OK
+    if result.outcome == "inconclusive":
+        code = ExitCode.INCONCLUSIVE
+    elif result.outcome != "ok" or (fail_on == "broken" and result.stats.get("broken")):
+        code = ExitCode.ERROR
+    rows: list[tuple[LinkCheck, Link]] = []
+    users: dict[int, list[Resource]] = {}
+    if result.outcome == "ok":
+        with app.session() as session:
+            rows = [(check, link) for check, link in session.execute(
+                select(LinkCheck, Link).join(Link, Link.id == LinkCheck.link_id)
+                .where(LinkCheck.run_id == result.run_id, LinkCheck.verdict != "ok")
+                .order_by(Link.state, Link.url)
+            ).tuples()]
+            users = _users(session, [link.id for _check, link in rows])
+            documents = [{**link_json(link, users.get(link.id, [])),
+                          "check": {"verdict": check.verdict, "http_status": check.http_status,
+                                    "detail": check.detail, "final_url": check.final_url}}
+                         for check, link in rows]
+    else:
+        documents = []
+    if fmt == "json":
+        echo_json({"run_id": result.run_id, "outcome": result.outcome,
+                   "summary": result.summary, "stats": result.stats, "not_ok": documents})
+        if code:
+            sys.exit(code)
+        return
     if result.outcome == "inconclusive":
         click.echo(f"Run {result.run_id} is INCONCLUSIVE: "
                    f"{result.summary.removeprefix('inconclusive: ')}.")
         click.echo("Its checks were stored, but no link was marked broken and no change was "
                    "reported. Check this machine's network (DNS, connectivity) and run again.")
-        sys.exit(ExitCode.INCONCLUSIVE)
+        sys.exit(code)
     if result.outcome != "ok":
         click.echo(f"shelfcheck: error: run {result.run_id}: {result.summary}", err=True)
-        sys.exit(ExitCode.ERROR)
+        sys.exit(code)
     click.echo(f"Run {result.run_id}: {result.summary}.")
-    with app.session() as session:
-        rows = session.execute(
-            select(LinkCheck, Link).join(Link, Link.id == LinkCheck.link_id)
-            .where(LinkCheck.run_id == result.run_id, LinkCheck.verdict != "ok")
-            .order_by(Link.state, Link.url)
-        ).all()
-        users = _users(session, [link.id for _check, link in rows])
-        table = [
-            (link.state, check.verdict, check.http_status, link.url,
-             "; ".join(r.title for r in users.get(link.id, [])),
-             check.detail or "", suggestion_for(link) or "")
-            for check, link in rows
-        ]
+    table = [
+        (link.state, check.verdict, check.http_status, link.url,
+         "; ".join(r.title for r in users.get(link.id, [])),
+         check.detail or "", suggestion_for(link) or "")
+        for check, link in rows
+    ]
     if table:
         click.echo("\nLinks that are not ok:")
         click.echo(format_table(["state", "verdict", "http", "url", "resources", "why",
-                                 "suggestion"], table, max_width=60))
+                                 "suggestion"], table, wide=wide))
     else:
         click.echo("Every checked link is ok.")
     no_url = result.stats.get("no_url", 0)
     if no_url:
-        click.echo(f"{no_url} resources have no URL (no_url); they are not checked.")
-    if fail_on == "broken" and result.stats.get("broken"):
-        click.echo(f"{result.stats['broken']} checked links are broken.", err=True)
-        sys.exit(ExitCode.ERROR)
+        click.echo(f"{plural(no_url, 'resource has', 'resources have')} no URL (no_url); "
+                   f"{'it is' if no_url == 1 else 'they are'} not checked.")
+    if code == ExitCode.ERROR and result.outcome == "ok":
+        broken = result.stats["broken"]
+        click.echo(f"{plural(broken, 'checked link is', 'checked links are')} broken.", err=True)
+        sys.exit(code)
 
 
 @click.group("links", invoke_without_command=True)
 @click.option("--state", "states", multiple=True, type=click.Choice((*STATES, "dismissed")),
               help="Show only links in this state (repeatable); dismissed: the dismissed ones.")
+@format_option
+@wide_option
 @click.pass_obj
-def links_cmd(app: App, states: tuple[str, ...]) -> None:
+def links_cmd(app: App, states: tuple[str, ...], fmt: str, wide: bool) -> None:
     """List the links of active resources with their state, resources and sections.
 
     `links dismiss URL --reason TEXT` says "we know" about a link; `links undismiss URL` takes
@@ -142,6 +182,9 @@ def links_cmd(app: App, states: tuple[str, ...]) -> None:
             query = query.where(wanted)
         links = list(session.scalars(query))
         users = _users(session, [link.id for link in links])
+        if fmt == "json":
+            echo_json([link_json(link, users.get(link.id, [])) for link in links])
+            return
         table = []
         for link in links:
             holders = users.get(link.id, [])
@@ -154,11 +197,15 @@ def links_cmd(app: App, states: tuple[str, ...]) -> None:
                 suggestion_for(link) or "",
             ))
     if not table:
-        click.echo("No links" + (f" in state {', '.join(states)}" if states else "") + ".")
+        if states:
+            click.echo(f"No links in state {', '.join(states)}.")
+        else:
+            click.echo("No links: the catalog is empty. Load it with `shelfcheck catalog sync` "
+                       "(or `shelfcheck refresh`).")
         return
     click.echo(format_table(["state", "verdict", "url", "resources", "sections", "since",
-                             "suggestion"], table, max_width=60))
-    click.echo(f"\n{len(table)} links")
+                             "suggestion"], table, wide=wide))
+    click.echo(f"\n{plural(len(table), 'link')}")
 
 
 def _add_subcommands() -> None:

@@ -12,6 +12,7 @@ import click
 
 from shelfcheck.app import App
 from shelfcheck.catalog.runs import StepResult
+from shelfcheck.commands.progress import StepProgress
 from shelfcheck.errors import ExitCode, ShelfcheckError
 
 
@@ -60,7 +61,8 @@ def format_step(result: StepResult) -> str:
 @click.pass_obj
 def refresh_cmd(app: App, force_report: bool, skip_links: bool, skip_listings: bool) -> None:
     """The main job: sync the catalog if it changed, check links, crawl listings, write the
-    report when due (or with --report), then rewrite the configured exports.
+    report when due (or with --report), then rewrite the configured exports. One line per
+    step; on a terminal, a progress bar below them (on standard error).
 
     Exit status: 0 all steps completed, 3 a step was inconclusive (outage guard), 4 a step
     failed, 2 bad input (e.g. the catalog file), 75 another run holds the lock.
@@ -73,10 +75,14 @@ def refresh_cmd(app: App, force_report: bool, skip_links: bool, skip_listings: b
     if skip_listings:
         skipped.add("listings")
     steps = [s for s in REFRESH_STEPS if s not in skipped]
-    with stop_on_signals() as (stop, received):
+    def on_step(step: StepResult) -> None:
+        click.echo(format_step(step))
+        bar.step(step.kind)
+
+    with stop_on_signals() as (stop, received), StepProgress("refresh", len(steps)) as bar:
         result = run_steps(
             app.settings, app.engine, steps, purpose="refresh", force_report=force_report,
-            stop=stop, on_step=lambda step: click.echo(format_step(step)),
+            stop=stop, on_step=on_step,
         )
     if received:
         raise Stopped(received[0])

@@ -8,6 +8,7 @@ import click
 
 from shelfcheck.app import App
 from shelfcheck.errors import UsageError
+from shelfcheck.text import plural
 
 
 def parse_time(option: str, value: str, timezone: str) -> datetime:
@@ -39,12 +40,17 @@ def parse_time(option: str, value: str, timezone: str) -> datetime:
               help="Directory for the files (default: reports_dir).")
 @click.option("--email/--no-email", default=None,
               help="Send the report by e-mail (default: email_enabled).")
+@click.option("--preview", is_flag=True,
+              help="Write the files into --out (default: a new temporary folder) and record "
+              "nothing: no latest.* copies, no e-mail, the next report's period unchanged.")
 @click.pass_obj
 def report_cmd(app: App, since: str | None, days: int | None, until: str | None,
-               formats: str | None, out: str | None, email: bool | None) -> None:
+               formats: str | None, out: str | None, email: bool | None,
+               preview: bool) -> None:
     """Write the change report: one file per format plus latest.* copies; print the paths.
 
-    Times without an offset are read in the configured timezone.
+    Times without an offset are read in the configured timezone. With --preview, see what the
+    next report would say without moving its period.
     """
     from shelfcheck.catalog.models import utcnow
     from shelfcheck.preflight import check_settings
@@ -67,12 +73,17 @@ def report_cmd(app: App, since: str | None, days: int | None, until: str | None,
             raise UsageError("--format needs at least one of: md, html, json, csv")
         for kind in kinds:
             get_reporter(kind)
+    if preview:
+        if email:
+            raise UsageError("--preview sends nothing: drop --email")
+        _preview(app, since_at, until_at, kinds, out, now)
+        return
     outcome = write_report(app.engine, app.settings, since=since_at, until=until_at,
                            formats=kinds, out_dir=out, email=email, now=now)
     for path in outcome.paths:
         click.echo(f"wrote {path}")
     click.echo(f"period {outcome.period_start.isoformat()} to {outcome.period_end.isoformat()}: "
-               f"{outcome.actions} action{'' if outcome.actions == 1 else 's'}")
+               f"{plural(outcome.actions, 'action')}")
     if outcome.emailed:
         click.echo(f"e-mailed to {', '.join(app.settings.email_to)}")
     if outcome.email_error:
@@ -83,6 +94,23 @@ def report_cmd(app: App, since: str | None, days: int | None, until: str | None,
                    err=True)
     if outcome.delivery_error:
         raise click.exceptions.Exit(1)
+
+
+def _preview(app: App, since: datetime | None, until: datetime | None,
+             kinds: list[str] | None, out: str | None, now: datetime) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from shelfcheck.reports.preview import preview_report
+
+    folder = Path(out) if out else Path(tempfile.mkdtemp(prefix="shelfcheck-preview-"))
+    outcome = preview_report(app.engine, app.settings, folder, since=since, until=until,
+                             formats=kinds, now=now)
+    for path in outcome.paths:
+        click.echo(f"wrote {path}")
+    click.echo(f"preview of the period {outcome.period_start.isoformat()} to "
+               f"{outcome.period_end.isoformat()}: {plural(outcome.actions, 'action')}; "
+               f"nothing was recorded (the files are in {folder})")
 
 
 COMMANDS = [report_cmd]

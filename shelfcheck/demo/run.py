@@ -145,7 +145,7 @@ def write_config(demo: Demo, base: str) -> None:
         "confirm_after": CONFIRM_AFTER,
     }
     lines = ["# Written by `shelfcheck demo`. Run any command on the demo's database with",
-             f"#   shelfcheck --config {demo.config} COMMAND",
+             f"#   {runnable_command()} --config {demo.config} COMMAND",
              *(f"{name} = {toml(value)}" for name, value in values.items())]
     demo.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -305,8 +305,12 @@ def run_demo(folder: Path | None, echo: Echo) -> int:
         for i, path in enumerate(paths):
             echo(f"  {label if i == 0 else '':<23} {path}")
     config = shlex.quote(str(demo.config))
-    echo(f"\nLook around: shelfcheck --config {config} links   (or offerings, catalog list, "
-         "report, export --format html ...)")
+    command = runnable_command()
+    echo(f"\nLook around: {command} --config {config} links   (or offerings, catalog list, "
+         "runs, report --preview, export --format html ...)")
+    if command != "shelfcheck":
+        echo(f"  ({command} is the command; or `. {Path(command).parent}/activate` first, "
+             "then just `shelfcheck`)")
 
     problems = [f"`shelfcheck {args}` exited with {code}" for args, code in demo.codes if code]
     problems += [f"the report does not show {case}" for case in missing_cases(doc, demo.web)]
@@ -319,6 +323,21 @@ def run_demo(folder: Path | None, echo: Echo) -> int:
         return ExitCode.ERROR
     echo(f"\nshelfcheck demo: done in {elapsed:.0f} s. Open {demo.reports / 'latest.html'}")
     return ExitCode.OK
+
+
+def runnable_command() -> str:
+    """How the user runs shelfcheck from here: `shelfcheck` when it is on PATH, else the
+    virtual environment's script (`.venv/bin/shelfcheck` after `make run`)."""
+    script = Path(sys.executable).parent / "shelfcheck"
+    on_path = shutil.which("shelfcheck")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "shelfcheck"
+    if not script.exists():
+        return "shelfcheck"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -196,7 +196,7 @@ def test_cli_sync_list_and_errors(cli: Any, tmp_path: Path, db_url: str) -> None
 
 def test_unreachable_database_is_one_clear_line(cli: Any) -> None:
     result = cli("--database-url", "postgresql://nobody:pw@127.0.0.1:1/none", "catalog", "list")
-    assert result.exit_code == 2
+    assert result.exit_code == 4  # a failure to reach the database, not bad input
     assert "cannot use the database postgresql://nobody:***@127.0.0.1:1/none" in result.output
     assert "Traceback" not in result.output and "pw@" not in result.output
 

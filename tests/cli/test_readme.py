@@ -67,6 +67,13 @@ def test_the_quick_start_is_make_run_test_demo() -> None:
     assert make_recipe("demo") == "$(BIN)/shelfcheck demo"
 
 
+def test_the_quick_start_says_how_to_run_shelfcheck() -> None:
+    """After `make run`, shelfcheck is in .venv, not on PATH: the quick start says so."""
+    quick = section("Quick start")
+    assert "`.venv/bin/shelfcheck`" in quick and "`. .venv/bin/activate`" in quick
+    assert "make help" in quick
+
+
 def closed_port() -> int:
     """A loopback port nothing listens on (connections are refused)."""
     with socket.socket() as sock:
@@ -145,6 +152,12 @@ def check_output(result: subprocess.CompletedProcess[str], folder: Path) -> None
         r"provider unreachable webjunction: .*HTTP 503",
     ):
         assert re.search(pattern, said), f"{pattern!r} not in:\n{said}"
+    look = re.search(r"^Look around: (\S+) --config (\S+) links", out, re.M)
+    assert look, out  # the closing lines name a command the user can run, as the README does
+    command = look.group(1)
+    assert command == "shelfcheck" or (command.endswith("/bin/shelfcheck")
+                                       and Path(command).is_file()), command
+    assert Path(look.group(2)) == folder / "shelfcheck.toml"
     paths = files_written(out)
     assert paths[0] == folder / "reports" / "latest.html"
     expected = {folder / name for name in (
@@ -288,6 +301,14 @@ def test_help_tour(cli: Any, tmp_path: Path) -> None:
             command = command.commands[name]
         if not isinstance(command, click.Group):
             assert f"| `{' '.join(path)}" in documented, f"the README's Commands lack {path}"
+            row = next(line for line in documented.splitlines()
+                       if line.startswith(f"| `{' '.join(path)}"))
+            usage = row.split("` |", 1)[0]
+            for param in command.params:
+                if isinstance(param, click.Option) and not param.hidden:
+                    flag = max(param.opts, key=len)  # the long form
+                    assert flag in usage, f"the README's row of {path} lacks {flag}"
+                    assert flag in result.output  # and --help explains it
 
 
 # --- the configuration keys --------------------------------------------------------------------

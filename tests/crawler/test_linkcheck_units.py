@@ -28,9 +28,10 @@ def test_verdicts_have_stable_keys_and_messages() -> None:
     assert set(VERDICTS) == {
         "ok", "redirected", "not_found", "gone", "server_error", "timeout", "dns_error",
         "connection_error", "tls_error", "soft_404", "blocked", "rate_limited",
-        "redirect_loop", "invalid_url", "no_url"}
+        "redirect_loop", "invalid_url", "no_url", "tarpit", "bad_response", "check_error",
+        "robots_unreachable"}
     assert all(v.message.endswith(".") for v in VERDICTS.values())
-    assert {"blocked", "rate_limited"} == UNVERIFIABLE
+    assert {"blocked", "rate_limited", "check_error", "robots_unreachable"} == UNVERIFIABLE
     import shelfcheck.catalog.linkstate as ls
 
     assert ls.FAILING == FAILING and ls.UNVERIFIABLE == UNVERIFIABLE

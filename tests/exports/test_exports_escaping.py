@@ -23,6 +23,7 @@ from tests.exports_data import (
     HOSTILE_DESCRIPTION,
     HOSTILE_OFFERING_TITLE,
     HOSTILE_QUOTE_URL,
+    HOSTILE_RESOURCE_URL,
     HOSTILE_TIER,
     HOSTILE_TITLE,
     HOSTILE_URL,
@@ -68,7 +69,7 @@ def test_json_and_jsonld_keep_hostile_text_exact(hostile: Engine) -> None:
     assert section["name"] == "Hostile <b>section</b> & co"
     resource = section["resources"][0]
     assert (resource["title"], resource["url"], resource["description"]) == (
-        HOSTILE_TITLE, HOSTILE_URL, HOSTILE_DESCRIPTION)
+        HOSTILE_TITLE, HOSTILE_RESOURCE_URL, HOSTILE_DESCRIPTION)
     offering = next(o for p in doc["providers"] for o in p["offerings"] if o["key"] == "hostile-1")
     assert offering["fees"][0]["tier"] == HOSTILE_TIER
 
@@ -77,7 +78,7 @@ def test_json_and_jsonld_keep_hostile_text_exact(hostile: Engine) -> None:
     graph = json.loads(text)["@graph"]
     items = [e["item"] for e in graph[0]["itemListElement"]]
     bad = next(i for i in items if i["name"] == HOSTILE_TITLE)
-    assert "url" not in bad  # a javascript: address never becomes a URL
+    assert "url" not in bad  # an address with markup in it never becomes a URL
     assert bad["description"] == HOSTILE_DESCRIPTION
     quote = next(i for i in items if i["name"] == 'Quote "breaker"')
     assert "url" not in quote
@@ -89,7 +90,7 @@ def test_csv_keeps_text_and_neutralises_formulas(hostile: Engine) -> None:
     files = render(hostile, "csv")
     rows = list(csv.DictReader(io.StringIO(files["resources.csv"].decode("utf-8"))))
     bad = next(r for r in rows if r["title"] == HOSTILE_TITLE)
-    assert (bad["url"], bad["description"]) == (HOSTILE_URL, HOSTILE_DESCRIPTION)
+    assert (bad["url"], bad["description"]) == (HOSTILE_RESOURCE_URL, HOSTILE_DESCRIPTION)
     quote = next(r for r in rows if r["title"] == 'Quote "breaker"')
     assert quote["url"] == HOSTILE_QUOTE_URL
     assert quote["description"] == "'=cmd|' /C calc'!A0"
@@ -144,4 +145,4 @@ def test_html_shows_hostile_text_as_text(hostile: Engine, public: bool) -> None:
     assert HOSTILE_TITLE in names
     if not public:
         flags = [f.text_content() for f in page.cssselect(".flag-address")]
-        assert any(HOSTILE_URL in f for f in flags)
+        assert any(HOSTILE_RESOURCE_URL in f for f in flags)

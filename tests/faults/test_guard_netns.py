@@ -2,7 +2,8 @@
 
 The namespace's loopback interface also holds a public address (1.2.3.4) and a cloud metadata
 address (100.100.100.200), and its own /etc/hosts maps names to them: so a public host can be
-fetched, and a name can point at loopback, as a rebinding DNS server would make it. The guard
+fetched, and a name can point at loopback, as a rebinding DNS server would make it. One name has
+two addresses, the first refusing connections: the check must try the second. The guard
 checks the address each connection actually reached, so every refused case must end `blocked`
 without one HTTP byte reaching the server. Needs root (unshare); skipped otherwise.
 """
@@ -21,15 +22,17 @@ from tests.conftest import ROOT
 from tests.faults.hostile import LABELS
 from tests.faults.world import FAST, clean_env, measure, query, write_catalog
 
-PUBLIC, METADATA = "1.2.3.4", "100.100.100.200"
+PUBLIC, METADATA, DEAD = "1.2.3.4", "100.100.100.200", "1.2.3.5"  # nothing listens on DEAD
 PORT_BASE = 8000
 PORT = {label: PORT_BASE + number for number, label in enumerate(LABELS)}
 HOSTS = (f"127.0.0.1 localhost rebind.example\n{PUBLIC} public.example xn--bcher-kva.example\n"
-         f"{METADATA} metadata.example\n")
+         f"{METADATA} metadata.example\n{DEAD} twoaddr.example\n{PUBLIC} twoaddr.example\n")
 
 LINKS = {  # title -> (url, verdict)
     "public address": (f"http://{PUBLIC}:{PORT['healthy']}/ok", "ok"),
     "public name": (f"http://public.example:{PORT['healthy']}/page/1", "ok"),
+    # Every address of a name is tried in turn: the first refuses, the second answers.
+    "two addresses, the first dead": (f"http://twoaddr.example:{PORT['healthy']}/page/5", "ok"),
     "IDN host": (f"http://bücher.example:{PORT['healthy']}/page/2", "ok"),
     "name resolving to loopback": (f"http://rebind.example:{PORT['healthy']}/page/3", "blocked"),
     "localhost": (f"http://localhost:{PORT['healthy']}/page/4", "blocked"),
@@ -72,7 +75,7 @@ def test_guard_checks_the_address_connected_to(tmp_path: Path) -> None:
     env = clean_env(**{**FAST, "SHELFCHECK_ALLOW_PRIVATE_ADDRESSES": "false"},
                     SHELFCHECK_DATABASE_URL=db)
     spec = {
-        "addresses": [f"{PUBLIC}/32", f"{METADATA}/32"], "hosts": HOSTS,
+        "addresses": [f"{PUBLIC}/32", f"{METADATA}/32", f"{DEAD}/32"], "hosts": HOSTS,
         "server": ["--dir", str(tmp_path / "world"), "--bind", PUBLIC, "--bind", "127.0.0.1",
                    "--bind", METADATA, "--port-base", str(PORT_BASE),
                    "--private-target", private_target],

@@ -154,13 +154,14 @@ def synced(cli: Callable[..., Any], tmp_path: Path) -> Callable[..., Any]:
 
 
 def refused(cli: Callable[..., Any], folder: Path, args: list[str], fragments: list[str],
-            secret: str | None = None) -> float:
-    """Run a command that must be refused; check the message, exit 2, nothing written."""
+            secret: str | None = None, code: int = 2) -> float:
+    """Run a command that must be refused; check the message, the exit status (2, bad input,
+    unless told), nothing written."""
     before = snapshot(folder)
     started = time.monotonic()
     result = cli(*args)
     seconds = time.monotonic() - started
-    assert result.exit_code == 2, f"exit {result.exit_code}: {result.output}"
+    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
     assert "Traceback" not in result.output
     message = result.output.strip()
     for fragment in fragments:
@@ -237,7 +238,8 @@ def test_bad_command_line_argument(synced: Callable[..., Any], tmp_path: Path,
 def test_database_url_that_cannot_be_used(synced: Callable[..., Any], tmp_path: Path,
                                           case: str) -> None:
     url, fragments = BAD_DATABASES[case]
+    code = 2 if case == "not a database URL" else 4  # bad input; a database that is down
     for command in (["catalog", "list"], ["check-links"], ["refresh"]):
         seconds = refused(synced, tmp_path, ["--database-url", url, *command], fragments,
-                          secret="S3cret-pw")
+                          secret="S3cret-pw", code=code)
     measure("hostile input", kind="database URL", case=case, seconds=round(seconds, 2))

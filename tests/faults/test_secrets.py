@@ -34,6 +34,7 @@ from tests.faults.world import (
 
 SMTP_PASSWORD = "Smtp-Secret-7x"
 DB_PASSWORD = "Db-Secret-9q"
+URL_PASSWORD = "Url-Secret-3k"  # in a catalog URL's userinfo
 
 
 def encodings(secret: str, user: str) -> set[str]:
@@ -99,7 +100,9 @@ def test_no_secret_in_logs_reports_or_exports(db_url: str, tmp_path: Path,
     with HostileServer(tmp_path / "world") as server:
         catalog = write_catalog(
             tmp_path / "catalog.yaml",
-            [("a page", server.url("healthy", "/ok")), ("a broken one", server.url("reset", "/x"))],
+            [("a page", server.url("healthy", "/ok")), ("a broken one", server.url("reset", "/x")),
+             ("with credentials", server.url("healthy", "/page/1").replace(
+                 "://", f"://guide:{URL_PASSWORD}@", 1))],
             {"p-healthy": provider_recipe(server.url("healthy", "/listing"))})
         (tmp_path / "shelfcheck.toml").write_text(
             f'database_url = "{url}"\ncatalog_file = "{catalog}"\n'
@@ -121,8 +124,10 @@ def test_no_secret_in_logs_reports_or_exports(db_url: str, tmp_path: Path,
             (["check-links", "--url", server.url("healthy", "/ok")], env, {0}),
             (["export", "--format", "json", "--out", str(tmp_path / "catalog.json")], env, {0}),
             (["config", "show"], env, {0}),
+            (["links"], env, {0}),
+            (["catalog", "list"], env, {0}),
             (["schedule", "--list"], env, {0}),
-            (["--database-url", url.replace(":5432/", ":1/"), "catalog", "list"], env, {2}),
+            (["--database-url", url.replace(":5432/", ":1/"), "catalog", "list"], env, {4}),
         ]
         outputs: list[tuple[str, str]] = []
         for args, command_env, codes in commands:
@@ -140,10 +145,16 @@ def test_no_secret_in_logs_reports_or_exports(db_url: str, tmp_path: Path,
         outputs += [(str(p), p.read_text(encoding="utf-8", errors="replace")) for p in files]
     outputs.append(("catalog.json", (tmp_path / "catalog.json").read_text(encoding="utf-8")))
     database_text = " ".join(str(row) for table in ("crawl_run", "change_event", "link_check",
-                                                    "meta", "report_record")
+                                                    "meta", "report_record", "link",
+                                                    "resource")
                              for row in query(db_url, f"SELECT * FROM {table}"))
     outputs.append(("the database", database_text))
-    secrets = encodings(SMTP_PASSWORD, "reports") | encodings(DB_PASSWORD, "postgres")
+    secrets = (encodings(SMTP_PASSWORD, "reports") | encodings(DB_PASSWORD, "postgres")
+               | encodings(URL_PASSWORD, "guide"))
+    # The link with userinfo was checked without credentials in the host name.
+    (verdict,) = query(db_url, "SELECT c.verdict FROM link_check c JOIN link l ON l.id = c.link_id "
+                               "WHERE l.url LIKE '%guide@%' ORDER BY c.id DESC LIMIT 1")[0]
+    assert verdict == "ok", verdict
     leaks = [(where, secret) for where, content in outputs for secret in secrets
              if secret in content]
     assert not leaks, f"secrets leaked: {leaks}"

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from sqlalchemy import create_engine, text
 
+from shelfcheck.catalog.verdicts import FAILING
 from tests.loopback import JsonReadyServer
 
 # Settings every fault run uses: short bounds, so a hostile host costs seconds, not minutes.
@@ -125,8 +126,7 @@ INVARIANTS = {
           WHERE c.link_id = l.id AND c.checked_at = l.last_checked_at AND r.outcome = 'ok')""",
     "broken link without a failing check": """
         SELECT l.url FROM link l WHERE l.state = 'broken' AND (l.consecutive_failures < 1
-          OR l.last_verdict NOT IN ('not_found', 'gone', 'server_error', 'timeout', 'dns_error',
-            'connection_error', 'tls_error', 'soft_404', 'redirect_loop', 'invalid_url'))""",
+          OR l.last_verdict NOT IN (""" + ", ".join(f"'{v}'" for v in sorted(FAILING)) + "))",
     "event of a run that did not conclude": """
         SELECT e.id FROM change_event e JOIN crawl_run r ON r.id = e.run_id
         WHERE r.outcome IN ('running', 'aborted', 'failed')""",

@@ -1,0 +1,115 @@
+"""Request feeding of the link check: host by host, a few links per host, never the whole catalog.
+
+`Feeder.refill` says what to send now; the spider turns each step into a request. At most
+``per_host + 1`` links of a host are out at once (one waiting keeps the host's slot busy) and
+about 1.5 × ``max_in_flight`` in all, so the rest of the catalog stays in the database.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from shelfcheck.crawler.linksource import LinkRow, LinkSource
+
+Step = tuple[Literal["link", "probe", "invalid"], LinkRow, int]  # (kind, row, priority)
+
+
+@dataclass
+class HostFeed:
+    """The links of one host still to send, and how many are out."""
+
+    host: str
+    rows: Iterator[LinkRow]
+    outstanding: int = 0
+    exhausted: bool = False
+    ahead: deque[LinkRow] = field(default_factory=deque)
+    remaining: int = 0  # links not yet sent
+
+    @property
+    def priority(self) -> int:
+        """Longer queues first, so the busiest host, which sets the floor, is kept full
+        (below the soft-404 probe's 50: pages wait for their host's probe)."""
+        return min(self.remaining // 100, 40)
+
+    def next(self) -> LinkRow | None:
+        if self.ahead:
+            return self.ahead.popleft()
+        if self.exhausted:
+            return None
+        row = next(self.rows, None)
+        if row is None:
+            self.exhausted = True
+        return row
+
+
+class Feeder:
+    """Which links to send next, host by host, within the in-flight caps."""
+
+    def __init__(self, source: LinkSource, per_host: int, max_in_flight: int) -> None:
+        self.source = source
+        self.per_host = per_host
+        self.max_in_flight = max_in_flight
+        self.feeds: dict[str, HostFeed] = {}
+        self.outstanding = 0
+        self.total = 0
+        self._hosts: deque[tuple[str, int]] = deque()
+
+    def load(self) -> None:
+        """Read the hosts and their link counts (may raise if the database is gone)."""
+        self._hosts = deque(self.source.hosts())
+        self.total = sum(n for _h, n in self._hosts)
+
+    def capacity(self) -> tuple[int, int, int]:
+        """(links out per host, links out in all, hosts open at once)."""
+        host_cap = self.per_host + 1
+        total_cap = self.max_in_flight + self.max_in_flight // 2
+        max_hosts = max(4, 2 * math.ceil(self.max_in_flight / self.per_host))
+        return host_cap, total_cap, max_hosts
+
+    def refill(self, probe: bool) -> list[Step]:
+        """What to send now: new hosts while there is room, then each host topped up.
+
+        A "link" step is counted as out at once (`done` takes it back) and carries its request
+        priority (`HostFeed.priority`); a "probe" step asks for the host's soft-404 probe; an
+        "invalid" step is a link without a usable host.
+        """
+        out: list[Step] = []
+        host_cap, total_cap, max_hosts = self.capacity()
+        while self._hosts and len(self.feeds) < max_hosts and self.outstanding < total_cap:
+            host, count = self._hosts.popleft()
+            if not host:
+                out.extend(("invalid", row, 0) for row in self.source.iter_host(host))
+                continue
+            feed = HostFeed(host, self.source.iter_host(host), remaining=count)
+            first = feed.next()
+            if first is None:
+                continue
+            self.feeds[host] = feed
+            feed.ahead.append(first)
+            if probe:
+                out.append(("probe", first, 50))
+        for host, feed in list(self.feeds.items()):
+            while feed.outstanding < host_cap and self.outstanding < total_cap:
+                row = feed.next()
+                if row is None:
+                    break
+                feed.outstanding += 1
+                self.outstanding += 1
+                feed.remaining -= 1
+                out.append(("link", row, feed.priority))
+            if feed.exhausted and not feed.ahead and feed.outstanding == 0:
+                del self.feeds[host]
+            if self.outstanding >= total_cap:
+                break
+        return out
+
+    def done(self, host: str) -> None:
+        """A link of `host` sent by `refill` has its verdict."""
+        feed = self.feeds.get(host)
+        if feed is not None:
+            feed.outstanding -= 1
+        self.outstanding -= 1

@@ -69,6 +69,8 @@ EVENT_KINDS: dict[str, EventKind] = {
                   "providers"),
         EventKind("extractor_drift", "warning",
                   "A listing yielded far fewer items than before; check its recipe.", "providers"),
+        EventKind("provider_recovered", "info", "A provider's listing can be read again.",
+                  "providers"),
         EventKind("run_inconclusive", "warning",
                   "A run looked like a local network failure; nothing was changed.", "runs"),
     )

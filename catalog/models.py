@@ -5,7 +5,7 @@ The caller owns the session; nothing here commits.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -357,3 +359,54 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- problems as states ----------------------------------------------------------------------
+
+
+class HealthState(StrEnum):
+    """The listing health of a provider."""
+
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    DRIFT = "drift"
+
+
+class ProviderHealth(Base):
+    """A provider's listing health: events mark only its edges (see catalog.health)."""
+
+    __tablename__ = "provider_health"
+
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[HealthState] = mapped_column(
+        SAEnum(HealthState, native_enum=False, length=20, validate_strings=True,
+               values_callable=lambda e: [m.value for m in e]),
+        default=HealthState.OK)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    runs: Mapped[int] = mapped_column(Integer, default=1)  # crawls that saw this state
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    url: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    provider: Mapped[Provider] = relationship()
+
+
+class LinkDismissal(Base):
+    """A maintainer's "we know" about a link; holds until `until` or until its result changes.
+
+    The result it was given for (state, verdict, redirect target) is kept to tell.
+    """
+
+    __tablename__ = "link_dismissal"
+
+    link_id: Mapped[int] = mapped_column(ForeignKey("link.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20))
+    verdict: Mapped[str | None] = mapped_column(String(40))
+    redirect_target: Mapped[str | None] = mapped_column(Text)
+
+    link: Mapped[Link] = relationship()

@@ -7,10 +7,11 @@ old URL's redirect to the new one, else a similar title with the same start and 
 the URL or title is one `offering_updated`, never removed plus added.
 
 Rules (see issue 4):
-- A provider whose pages did not all load is *unreachable*: one `provider_unreachable` event, and
-  its offerings stay exactly as they were.
+- A provider whose pages did not all load is *unreachable*: its offerings stay exactly as they
+  were, and a `provider_unreachable` event is written when the problem starts (catalog.health).
 - A crawl that loaded but yielded no items, or fewer than `drift_ratio` of the last good count,
-  is *drift*: one `extractor_drift` event, nothing changes.
+  is *drift*: nothing changes; an `extractor_drift` event when the problem starts. A healthy
+  crawl after either writes `provider_recovered`.
 - Only a complete, healthy crawl marks offerings removed (before their end) or ended (after it).
 - The first healthy crawl of a provider is its baseline: offerings are stored without
   `offering_added` events.
@@ -34,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shelfcheck.catalog.events import record_event
+from shelfcheck.catalog.health import RECOVERED_EVENT, observe
 from shelfcheck.catalog.identity import match_records, tier_key, unique_platform_ids
 from shelfcheck.catalog.listing import (
     KEY_MAX,
@@ -50,7 +52,14 @@ from shelfcheck.catalog.listing import (
     platform_id,
     same_text,
 )
-from shelfcheck.catalog.models import CrawlRun, FeeTier, Offering, OfferingStatus, Provider
+from shelfcheck.catalog.models import (
+    CrawlRun,
+    FeeTier,
+    HealthState,
+    Offering,
+    OfferingStatus,
+    Provider,
+)
 from shelfcheck.catalog.states import OfferingState
 
 __all__ = [
@@ -289,8 +298,7 @@ def _unhealthy(applier: _Applier, crawl: ProviderCrawl, drift_ratio: float,
         outcome.status = "unreachable"
         outcome.detail = (f"{len(crawl.failures)} of {crawl.pages + len(crawl.failures)} pages "
                           f"failed: {listed}{more}; its offerings were kept as they were")
-        applier.event("provider_unreachable", None, url=first.url, title=provider.name,
-                      detail=outcome.detail)
+        _problem(applier, HealthState.UNREACHABLE, url=first.url, detail=outcome.detail)
         return True
     count = len(crawl.records)
     last = provider.last_good_count
@@ -305,11 +313,26 @@ def _unhealthy(applier: _Applier, crawl: ProviderCrawl, drift_ratio: float,
             f"{last if last else 'none'}: "
             f"check the recipe of '{provider.slug}' ({where})" + (f"; {hints}" if hints else "")
             + "; nothing was removed")
-        applier.event("extractor_drift", None, url=crawl.listing_url, title=provider.name,
-                      old=str(last) if last is not None else None, new=str(count),
-                      detail=outcome.detail)
+        _problem(applier, HealthState.DRIFT, url=crawl.listing_url, detail=outcome.detail,
+                 old=str(last) if last is not None else None, new=str(count))
         return True
     return False
+
+
+def _problem(applier: _Applier, state: HealthState, *, url: str | None, detail: str | None,
+             **fields: Any) -> None:
+    """Note the provider's health; an event only when a problem starts, changes or ends."""
+    edge = observe(applier.session, applier.provider, state, now=applier.now, url=url,
+                   detail=detail)
+    if edge is None:
+        return
+    if edge.kind == RECOVERED_EVENT and edge.was is not None and edge.was_since is not None:
+        fields = {"old": edge.was.value, "new": state.value,
+                  "detail": f"healthy again; {edge.was.value} since "
+                            f"{edge.was_since:%Y-%m-%d %H:%M} UTC ({edge.was_runs} crawls)"}
+    else:
+        fields["detail"] = detail
+    applier.event(edge.kind, None, url=url, title=applier.provider.name, **fields)
 
 
 def apply_provider_crawl(
@@ -379,6 +402,7 @@ def apply_provider_crawl(
             applier.disappear(offering, cancelled=id(offering) in cancelled)
     provider.last_good_crawl_at = now
     provider.last_good_count = len(crawl.records)
+    _problem(applier, HealthState.OK, url=crawl.listing_url, detail=None)
     outcome.status = "baseline" if baseline else "ok"
     outcome.events = applier.events
     session.flush()

@@ -8,6 +8,7 @@ in SQL.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -17,10 +18,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from shelfcheck.catalog.dismissals import Dismissal, dismissals_holding
 from shelfcheck.catalog.events import EVENT_KINDS, SUMMARY_COUNTS
 from shelfcheck.catalog.models import (
     ChangeEvent,
     CrawlRun,
+    FeeTier,
     Link,
     LinkCheck,
     Offering,
@@ -44,7 +47,8 @@ from shelfcheck.reports.model import (
     Summary,
     UpcomingRow,
 )
-from shelfcheck.reports.templating import is_web_url
+from shelfcheck.reports.problems import inconclusive, merge_changes, open_links, open_providers
+from shelfcheck.reports.templating import is_web_url, zone
 
 RUN_KINDS = ("links", "listings")
 UPCOMING_DAYS = 30
@@ -56,37 +60,43 @@ def build_report(
 ) -> Report:
     """The report of the change events in [start, end) and of the current state of the catalog."""
     runs = _runs(session, start, end)
-    changes = list(_changes(session, start, end))
-    links = list(_links(session, start))
+    changes = merge_changes(_changes(session, start, end))
+    today = end.astimezone(zone(timezone)).date()
+    links = list(_links(session, start, dismissals_holding(session, today)))
     no_url = list(_no_url(session))
     by_kind: dict[str, list[ChangeRow]] = {}
     for change in changes:
         by_kind.setdefault(change.kind, []).append(change)
     run_warnings = _run_warnings(runs, by_kind.get("run_inconclusive", []))
-    unreachable = by_kind.get("provider_unreachable", [])
-    drift = by_kind.get("extractor_drift", [])
+    open_rows = open_providers(session, start) + open_links(session, links)
     training = _training(changes)
     upcoming = _upcoming(session, end, end + timedelta(days=UPCOMING_DAYS))
 
     def count(kind: str) -> int:
         return len(by_kind.get(kind, []))
 
+    def undismissed(state: str) -> int:
+        return sum(1 for link in links if link.state == state and link.dismissed is None)
+
+    providers_open = sum(1 for row in open_rows if not row.is_link)
     summary = Summary(
         links_checked=_links_checked(session, start, end),
-        broken=sum(1 for link in links if link.state == "broken"),
-        redirected=sum(1 for link in links if link.state == "redirected"),
-        unverifiable=sum(1 for link in links if link.state == "unverifiable"),
+        broken=undismissed("broken"),
+        redirected=undismissed("redirected"),
+        unverifiable=undismissed("unverifiable"),
         unchecked=_unchecked(session),
         no_url=len(no_url),
         **{counter: count(kind) for kind, counter in SUMMARY_COUNTS.items()},
-        warnings=len(unreachable) + len(drift) + len(run_warnings),
+        warnings=providers_open + len(run_warnings),
+        dismissed=sum(1 for link in links if link.dismissed is not None),
+        open=len(open_rows),
     )
     return Report(
         generated_at=now, period_start=start, period_end=end, timezone=timezone,
         summary=summary, runs=runs, changes=changes, links=links, no_url=no_url,
-        training=training, unreachable=unreachable, drift=drift, run_warnings=run_warnings,
+        training=training, open=open_rows, run_warnings=run_warnings,
         recovered=by_kind.get("link_recovered", []), upcoming=upcoming,
-        upcoming_days=UPCOMING_DAYS,
+        upcoming_days=UPCOMING_DAYS, inconclusive=inconclusive(runs),
     )
 
 
@@ -138,6 +148,13 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
         .scalar_subquery()
     )
     provider_id = func.coalesce(ChangeEvent.provider_id, Offering.provider_id, link_provider)
+    currency = (
+        select(func.min(FeeTier.currency))
+        .where(FeeTier.offering_id == ChangeEvent.offering_id,
+               FeeTier.tier == func.coalesce(ChangeEvent.tier, ""))
+        .correlate(ChangeEvent)
+        .scalar_subquery()
+    )
     query = (
         select(
             ChangeEvent.id, ChangeEvent.kind, ChangeEvent.severity, ChangeEvent.detected_at,
@@ -146,6 +163,7 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
             ChangeEvent.detail, ChangeEvent.resources, ChangeEvent.sections,
             Offering.title, Offering.url, Offering.start_at, Offering.end_at,
             Provider.slug, Provider.name,
+            case((ChangeEvent.kind == "fee_changed", currency), else_=None),
         )
         .outerjoin(Offering, Offering.id == ChangeEvent.offering_id)
         .outerjoin(Provider, Provider.id == provider_id)
@@ -157,13 +175,13 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
     rows: list[ChangeRow] = []
     for (id_, kind, severity, detected_at, run_id, url, title, tier, old, new, verdict,
          http_status, detail, resources, sections, off_title, off_url, off_start, off_end,
-         slug, name) in \
-            session.execute(query):
+         slug, name, fee_currency) in session.execute(query):
         spec = EVENT_KINDS.get(kind)
         if kind in _CONTRACT:
             old, new, detail = _contract_values(kind, old, new, detail)
             if kind == "fee_changed":
                 tier = tier or ""  # "" is the tier of a single price
+                fee_currency = fee_currency or _currency_of(detail)
         if kind == "extractor_drift" and slug:
             drift_slugs.add(slug)
         rows.append(ChangeRow(
@@ -172,7 +190,7 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
             provider_name=name, resources=tuple(resources or ()), sections=tuple(sections or ()),
             title=title if title is not None else off_title, old=old, new=new, tier=tier,
             verdict=verdict, http_status=http_status, detail=detail, start=off_start,
-            end=off_end,
+            end=off_end, currency=fee_currency if kind == "fee_changed" else None,
         ))
     if not drift_slugs:
         yield from rows
@@ -184,6 +202,15 @@ def _changes(session: Session, start: datetime, end: datetime) -> Iterator[Chang
             yield _with_recipe(row, recipes[row.provider])
         else:
             yield row
+
+
+_CURRENCY = re.compile(r"([A-Z]{3}):")
+
+
+def _currency_of(detail: str | None) -> str | None:
+    """The currency a fee_changed event's detail starts with ("USD: ..."), when it does."""
+    match = _CURRENCY.match(detail or "")
+    return match.group(1) if match else None
 
 
 def _with_recipe(row: ChangeRow, recipe: dict[str, Any] | None) -> ChangeRow:
@@ -231,7 +258,8 @@ def _contract_values(
     return values[0], values[1], "; ".join(notes) or None
 
 
-def _links(session: Session, start: datetime) -> Iterator[LinkRow]:
+def _links(session: Session, start: datetime,
+           dismissed: dict[int, Dismissal]) -> Iterator[LinkRow]:
     """Links that are not ok and used by an active resource: broken, redirected, unverifiable."""
     state_order = case({state: i for i, state in enumerate(LINK_STATES)}, value=Link.state)
     query = (
@@ -248,7 +276,7 @@ def _links(session: Session, start: datetime) -> Iterator[LinkRow]:
                   Section.position, Resource.position, Resource.id)
         .execution_options(**STREAM)
     )
-    for _link_id, group in itertools.groupby(session.execute(query), key=lambda r: r[0]):
+    for link_id, group in itertools.groupby(session.execute(query), key=lambda r: r[0]):
         rows = list(group)
         (_, url, state, verdict, status, detail, since, first_failed, checked,
          target) = rows[0][:10]
@@ -261,6 +289,7 @@ def _links(session: Session, start: datetime) -> Iterator[LinkRow]:
             sections=_unique(r[11] for r in rows),
             providers=_unique(r[12] for r in rows if r[12]),
             new=since is not None and since >= start,
+            dismissed=dismissed.get(link_id),
         )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shelfcheck.catalog.dismissals import Dismissal
 from shelfcheck.catalog.events import kinds_in
 from shelfcheck.catalog.states import LinkState, RunOutcome
 
@@ -55,6 +56,9 @@ class ChangeRow:
     start: datetime | None = None  # the offering's start, for offering events
     end: datetime | None = None
     recipe: dict[str, Any] | None = None  # the provider's recipe, for extractor_drift
+    currency: str | None = None  # of the tier, for fee_changed
+    count: int = 1  # the same event from several runs of the period, merged
+    last_detected_at: datetime | None = None  # the last of them (None when count is 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,31 @@ class LinkRow:
     sections: tuple[str, ...]
     providers: tuple[str, ...]
     new: bool  # went into this state during the period
+    dismissed: Dismissal | None = None  # a dismissal that holds
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRow:
+    """An ongoing problem, once however many runs saw it: a provider's or a link's."""
+
+    kind: str  # the event kind that marked its start
+    severity: str
+    provider: str | None
+    provider_name: str | None
+    url: str | None
+    title: str | None
+    since: datetime | None
+    runs: int  # the runs (crawls or checks) that saw it
+    last_seen: datetime | None
+    detail: str | None
+    resources: tuple[str, ...] = ()
+    recipe: dict[str, Any] | None = None  # the provider's recipe, for extractor_drift
+    new: bool = False  # started in the period
+
+    @property
+    def is_link(self) -> bool:
+        """True for a link's problem, False for a provider's."""
+        return self.kind.startswith("link_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +184,8 @@ class Summary:
     offerings_ended: int = 0
     fees_changed: int = 0
     warnings: int = 0
+    dismissed: int = 0  # links dismissed by a maintainer; not in broken and the rest
+    open: int = 0  # ongoing problems (the `open` list)
 
     @property
     def actions(self) -> int:
@@ -176,17 +207,32 @@ class Report:
     links: list[LinkRow]
     no_url: list[NoUrlRow]
     training: list[ProviderChanges]
-    unreachable: list[ChangeRow]
-    drift: list[ChangeRow]
+    open: list[OpenRow]
     run_warnings: list[RunWarning]
     recovered: list[ChangeRow]
     upcoming: list[UpcomingRow]
     upcoming_days: int = 30
+    inconclusive: str | None = None  # why nothing could be checked in the period, if so
     schema: str = SCHEMA
 
     def links_in(self, state: str) -> list[LinkRow]:
-        """The listed links in `state`."""
-        return [link for link in self.links if link.state == state]
+        """The listed links in `state` that are not dismissed."""
+        return [link for link in self.links if link.state == state and link.dismissed is None]
+
+    @property
+    def dismissed_links(self) -> list[LinkRow]:
+        """The links a dismissal holds for."""
+        return [link for link in self.links if link.dismissed is not None]
+
+    @property
+    def open_providers(self) -> list[OpenRow]:
+        """The ongoing provider problems (unreachable, drift)."""
+        return [row for row in self.open if not row.is_link]
+
+    @property
+    def providers_recovered(self) -> list[ChangeRow]:
+        """Providers whose listing could be read again in the period."""
+        return [c for c in self.changes if c.kind == "provider_recovered"]
 
     @property
     def nothing_to_act_on(self) -> bool:
@@ -196,8 +242,7 @@ class Report:
     @property
     def has_warnings(self) -> bool:
         """True when the Warnings section has something in it."""
-        return bool(self.summary.unverifiable or self.unreachable or self.drift
-                    or self.run_warnings)
+        return bool(self.summary.unverifiable or self.open_providers or self.run_warnings)
 
     @property
     def is_quiet(self) -> bool:

@@ -11,9 +11,11 @@ import json
 from datetime import datetime
 from typing import Any, ClassVar
 
+from shelfcheck.catalog.dismissals import Dismissal
 from shelfcheck.errors import UsageError
 from shelfcheck.exports.common import csv_cell
-from shelfcheck.reports.model import ChangeRow, LinkRow, Report, UpcomingRow
+from shelfcheck.reports.firstscreen import fix_first, headline
+from shelfcheck.reports.model import ChangeRow, LinkRow, OpenRow, Report, UpcomingRow
 from shelfcheck.reports.templating import environment
 
 REPORTERS: dict[str, type[Reporter]] = {}
@@ -56,7 +58,9 @@ class TemplateReporter(Reporter):
 
     def render(self, report: Report) -> bytes:
         env = environment(self.kind, report.timezone)
-        text = env.get_template(f"report.{self.kind}.j2").render(r=report)
+        fixes, more_fixes = fix_first(report)
+        text = env.get_template(f"report.{self.kind}.j2").render(
+            r=report, headline=headline(report), fixes=fixes, more_fixes=more_fixes)
         return text.encode("utf-8")
 
 
@@ -94,7 +98,27 @@ def change_dict(change: ChangeRow) -> dict[str, Any]:
         "new": change.new, "tier": change.tier, "verdict": change.verdict,
         "http_status": change.http_status, "detail": change.detail,
         "start": iso(change.start), "end": iso(change.end), "recipe": change.recipe,
+        "count": change.count, "last_detected_at": iso(change.last_detected_at),
+        "currency": change.currency,
     }
+
+
+def open_dict(row: OpenRow) -> dict[str, Any]:
+    """An ongoing problem as the JSON contract writes it."""
+    return {
+        "kind": row.kind, "severity": row.severity, "provider": row.provider, "url": row.url,
+        "title": row.title, "since": iso(row.since), "runs": row.runs,
+        "last_seen": iso(row.last_seen), "detail": row.detail, "resources": list(row.resources),
+        "new": row.new,
+    }
+
+
+def dismissed_dict(dismissed: Dismissal | None) -> dict[str, Any] | None:
+    """A dismissal that holds, or None."""
+    if dismissed is None:
+        return None
+    until = dismissed.until.isoformat() if dismissed.until else None
+    return {"reason": dismissed.reason, "at": iso(dismissed.at), "until": until}
 
 
 def link_dict(link: LinkRow) -> dict[str, Any]:
@@ -106,7 +130,7 @@ def link_dict(link: LinkRow) -> dict[str, Any]:
         "first_failed": iso(link.first_failed), "last_checked": iso(link.last_checked),
         "new": link.new, "resources": list(link.resources), "sections": list(link.sections),
         "providers": list(link.providers), "redirect_target": link.redirect_target,
-        "suggestion": link.suggestion,
+        "suggestion": link.suggestion, "dismissed": dismissed_dict(link.dismissed),
     }
 
 
@@ -135,13 +159,16 @@ def report_document(report: Report) -> dict[str, Any]:
             "warnings": s.warnings, "actions": s.actions, "no_url": s.no_url,
             "recovered": s.recovered, "unchecked": s.unchecked,
             "offerings_updated": s.offerings_updated, "offerings_ended": s.offerings_ended,
+            "dismissed": s.dismissed, "open": s.open,
         },
+        "inconclusive": report.inconclusive,
         "runs": [
             {"id": r.id, "kind": r.kind, "started_at": iso(r.started_at),
              "finished_at": iso(r.finished_at), "outcome": r.outcome, "detail": r.detail}
             for r in report.runs
         ],
         "changes": [change_dict(c) for c in report.changes],
+        "open": [open_dict(o) for o in report.open],
         "links": [link_dict(link) for link in report.links],
         "no_url": [{"title": n.title, "section": n.section, "provider": n.provider}
                    for n in report.no_url],
@@ -166,9 +193,12 @@ class JsonReporter(Reporter):
 
 CSV_COLUMNS = ["detected_at", "kind", "severity", "provider", "title", "url", "old", "new",
                "tier", "verdict", "http_status", "resources", "sections", "detail", "start",
-               "run_id"]
+               "run_id", "count", "last_detected_at", "status", "since", "runs"]
+
+
 class CsvReporter(Reporter):
-    """One row per change event of the period."""
+    """One row per change of the period (status ``change``), then one per problem that is
+    still open (status ``open``, with since and runs)."""
 
     kind = "csv"
     extension = "csv"
@@ -186,5 +216,12 @@ class CsvReporter(Reporter):
                 c.verdict or "", "" if c.http_status is None else c.http_status,
                 csv_cell("; ".join(c.resources)), csv_cell("; ".join(c.sections)),
                 csv_cell(c.detail), iso(c.start) or "", "" if c.run_id is None else c.run_id,
+                c.count, iso(c.last_detected_at) or "", "change", "", "",
+            ])
+        for o in report.open:
+            writer.writerow([
+                "", o.kind, o.severity, o.provider or "", csv_cell(o.title), csv_cell(o.url),
+                "", "", "", "", "", csv_cell("; ".join(o.resources)), "", csv_cell(o.detail),
+                "", "", "", "", "open", iso(o.since) or "", o.runs,
             ])
         return buffer.getvalue().encode("utf-8")

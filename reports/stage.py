@@ -19,19 +19,17 @@ def run_report(settings: Settings) -> StepResult:
         written = write_report(engine, settings)
         paths = [str(p) for p in written.paths]
         stats = {"paths": paths, "report_id": written.record_id,
-                 "email_error": written.email_error}
-        outcome = "failed" if written.email_error else "ok"
+                 "email_error": written.email_error, "notify_error": written.notify_error}
+        outcome = "failed" if written.delivery_error else "ok"
         from shelfcheck.text import plural
 
         folders = sorted({str(p.parent) for p in written.paths})
         summary = (f"{plural(written.actions, 'change')} to act on; "
                    f"wrote {plural(len(paths), 'file')} in {', '.join(folders)}")
-        if written.email_error:
-            summary += f"; e-mail failed: {written.email_error}"
+        if written.delivery_error:
+            summary += f"; {written.delivery_error}"
         with transaction(engine) as session:
-            finish_run(session, run_id, outcome, stats,
-                       detail=f"e-mail failed: {written.email_error}"
-                       if written.email_error else None)
+            finish_run(session, run_id, outcome, stats, detail=written.delivery_error)
         return StepResult("report", outcome, run_id, summary, stats)
     finally:
         engine.dispose()

@@ -72,14 +72,28 @@ def md_code(value: object) -> MdSafe:
     return MdSafe(md_escape(text))
 
 
+_URL_BREAK = re.compile(r"(?<=[/?&=_-])(?!/)")
+
+
+def breakable_url(url: str) -> Markup:
+    """A URL as escaped text that may wrap after ``/ ? & = _ -`` (a ``<wbr>`` there)."""
+    head, sep, rest = url.partition("://")
+    if not sep:
+        head, rest = "", url
+    parts = _URL_BREAK.split(rest)
+    return escape(head + sep) + Markup("<wbr>").join(escape(p) for p in parts)
+
+
 def html_link(url: str | None, text: str | None = None, style: str = "") -> Markup:
-    """An http(s) URL as an escaped link; any other value as escaped text, never a link."""
+    """An http(s) URL as an escaped link; any other value as escaped text, never a link.
+
+    A URL shown as its own label may wrap at sensible points (`breakable_url`)."""
     if url is None:
         return Markup("")
-    label = url if text is None else text
+    label = breakable_url(url) if text is None else escape(text)
     if is_web_url(url):
         return Markup('<a href="{}" style="{}">{}</a>').format(url, style, label)
-    return escape(label)
+    return label
 
 
 def zone(name: str) -> ZoneInfo:
@@ -93,6 +107,11 @@ def zone(name: str) -> ZoneInfo:
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1 link``, ``2 links``."""
     return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+
+
+def noun(count: int, singular: str, plural_form: str | None = None) -> str:
+    """The word for `count` things: ``link`` or ``links``."""
+    return singular if count == 1 else plural_form or singular + "s"
 
 
 def recipe_urls(recipe: object) -> list[str]:
@@ -118,6 +137,13 @@ def fee_text(fees: Sequence[Any], fee_known: bool) -> str:
         amount = "free" if _is_zero(fee.amount) else f"{fee.amount} {fee.currency}"
         parts.append(f"{amount} ({fee.tier})" if fee.tier else amount)
     return "; ".join(parts)
+
+
+def money(amount: str | None, currency: str | None) -> str:
+    """An amount with its currency (``195.00 USD``), or ``none``."""
+    if amount is None:
+        return "none"
+    return f"{amount} {currency}" if currency else amount
 
 
 def _is_zero(amount: str) -> bool:
@@ -164,5 +190,5 @@ def environment(kind: str, timezone: str) -> Environment:
         env.filters["url"] = md_url
         env.filters["code"] = md_code
     env.filters.update(when=when, day=day, plural=plural, fees=fee_text, listing=listing,
-                       recipe_urls=recipe_urls)
+                       money=money, noun=noun, recipe_urls=recipe_urls)
     return env

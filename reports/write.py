@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.db import transaction
-from shelfcheck.catalog.models import ReportRecord, utcnow
+from shelfcheck.catalog.models import ReportRecord, Resource, utcnow
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError, UsageError
 from shelfcheck.exports.atomic import atomic_write_bytes
@@ -29,6 +29,15 @@ DEFAULT_DAYS = 7
 FILE_PREFIX = "shelfcheck-report-"
 
 
+class CatalogEmpty(UsageError):
+    """There is nothing to report on: the catalog database has no resources."""
+
+
+EMPTY_CATALOG = ("the catalog is empty: there are no resources to report on. Load the guide "
+                 "with `shelfcheck catalog sync FILE` (or `shelfcheck refresh`, which syncs "
+                 "`catalog_file`, else the packaged guide), then run `shelfcheck report` again")
+
+
 @dataclass
 class ReportOutcome:
     """What `write_report` did: the files, the ReportRecord, and the e-mail result."""
@@ -41,6 +50,14 @@ class ReportOutcome:
     emailed: bool = False
     email_error: str | None = None
     summary: dict[str, int] = field(default_factory=dict)
+    notify_error: str | None = None
+
+    @property
+    def delivery_error(self) -> str | None:
+        """What failed to reach its readers (e-mail, notifications); the files were written."""
+        errors = [f"e-mail failed: {self.email_error}" if self.email_error else None,
+                  self.notify_error]
+        return "; ".join(e for e in errors if e) or None
 
 
 def default_since(session: Session, until: datetime) -> datetime:
@@ -118,6 +135,8 @@ def write_report(
 
     with snapshot(engine) as session:
         start, end = resolve_period(session, since=since, until=until, now=now)
+        if session.scalar(select(Resource.id).where(Resource.state == "active").limit(1)) is None:
+            raise CatalogEmpty(EMPTY_CATALOG)
         report = build_report(session, start=start, end=end, now=now,
                               timezone=settings.timezone)
 
@@ -134,6 +153,7 @@ def write_report(
     email_error: str | None = None
     if send:
         email_error = _send(settings, report, rendered)
+    notify_error = _notify(settings, report, paths)
 
     with transaction(engine) as session:
         record = ReportRecord(generated_at=now, period_start=start, period_end=end,
@@ -147,7 +167,18 @@ def write_report(
         paths=paths, record_id=record_id, period_start=start, period_end=end,
         actions=summary.actions, emailed=send and not email_error, email_error=email_error,
         summary={name: getattr(summary, name) for name in summary.__dataclass_fields__},
+        notify_error=notify_error,
     )
+
+
+def _notify(settings: Settings, report: Report, paths: list[Path]) -> str | None:
+    from shelfcheck.reports.notify import notify_report
+
+    if not settings.notify_urls:
+        return None
+    html = [p for p in paths if p.suffix == ".html"]
+    where = (html or paths)[-1].resolve() if paths else None
+    return notify_report(settings, report, where)
 
 
 def _send(settings: Settings, report: Report, rendered: dict[str, bytes]) -> str | None:

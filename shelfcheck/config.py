@@ -135,6 +135,13 @@ KEYS: tuple[Key, ...] = (
         minimum=0.1),
     Key("email_ca_file", "optstr", None,
         "CA certificates (PEM) that verify the SMTP server for STARTTLS; empty: the system's."),
+    Key("notify_urls", "list", [],
+        "Apprise URLs (Slack, Teams, Matrix, ntfy, json://...) that get a short summary with the "
+        "headline counts and the report's path.", secret=True),
+    Key("notify_on", "list", ["report"],
+        "When to notify: report (each report), link_broken (a link became broken), "
+        "provider_problem (a provider became unreachable or drifted).",
+        choices=("report", "link_broken", "provider_problem")),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 
@@ -179,10 +186,15 @@ def _coerce(key: Key, value: Any, origin: str) -> Any:
         return num
     if key.type == "list":
         if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
-        raise bad("expected a list of strings")
+            items = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            items = list(value)
+        else:
+            raise bad("expected a list of strings")
+        for item in items:
+            if key.choices and item not in key.choices:
+                raise bad(f"{item!r} is not one of {', '.join(key.choices)}")
+        return items
     raise AssertionError(key.type)
 
 
@@ -216,6 +228,8 @@ class Settings:
         value = self.values[name]
         if name == "database_url":
             return redact_url(str(value))
+        if name == "notify_urls":
+            return ", ".join(redact_notify_url(url) for url in value) if value else "[]"
         if KEYS_BY_NAME[name].secret and value:
             return "***"
         return toml_value(value) if not isinstance(value, str) else value
@@ -251,6 +265,21 @@ def redact_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return url
+
+
+def redact_notify_url(url: str) -> str:
+    """An Apprise URL with its tokens and passwords hidden (Apprise's privacy form)."""
+    scheme = url.split("://", 1)[0] if "://" in url else "?"
+    try:
+        import apprise
+
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        shown = plugin.url(privacy=True) if plugin else None
+    except Exception:
+        shown = None
+    if not isinstance(shown, str):
+        return f"{scheme}://***"
+    return shown.split("?", 1)[0]
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -23,7 +23,7 @@ from shelfcheck.catalog.states import RunOutcome
 from shelfcheck.catalog.sync import last_synced_hash
 from shelfcheck.childproc import ChildSpec, run_in_child
 from shelfcheck.config import Settings
-from shelfcheck.errors import ExitCode
+from shelfcheck.errors import ExitCode, short_error
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ def run_steps(
     def done(result: StepResult) -> None:
         log.info("step %s: %s%s", result.kind, result.outcome,
                  f": {result.summary}" if result.summary else "")
+        _notify_problems(settings, engine, result)
         outcome.steps.append(result)
         if on_step is not None:
             on_step(result)
@@ -112,6 +113,19 @@ def run_steps(
                     outcome.stopped = True
             done(result)
     return outcome
+
+
+def _notify_problems(settings: Settings, engine: Engine, result: StepResult) -> None:
+    """Notify (`notify_on`) about the problems a links or listings run found; errors are logged."""
+    if not settings.notify_urls or result.kind not in ("links", "listings") or not result.run_id:
+        return
+    from shelfcheck.reports.notify import notify_new_problems
+
+    try:
+        with transaction(engine) as session:
+            notify_new_problems(settings, session, result.run_id)
+    except Exception as exc:  # a notification never fails the run
+        log.error("notification after run %s failed: %s", result.run_id, short_error(exc))
 
 
 def _run_step(

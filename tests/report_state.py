@@ -1,13 +1,14 @@
 """Load a described database state (YAML, see tests/golden/report/*.yaml) into a real database.
 
 The description names providers, sections with resources, link states, runs with the links they
-checked, offerings with fees, change events (recorded through `catalog.events.record_event`) and
-earlier reports. Times are ISO 8601 strings with an offset.
+checked, offerings with fees, change events (recorded through `catalog.events.record_event`),
+provider health states, link dismissals and earlier reports. Times are ISO 8601 strings with an
+offset.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,13 @@ from shelfcheck.catalog.links import get_or_create_link
 from shelfcheck.catalog.models import (
     CrawlRun,
     FeeTier,
+    HealthState,
     Link,
     LinkCheck,
+    LinkDismissal,
     Offering,
     Provider,
+    ProviderHealth,
     ReportRecord,
     Resource,
     Section,
@@ -127,6 +131,19 @@ def populate(session: Session, state: dict[str, Any]) -> None:
             link=links[spec["link"]] if "link" in spec else None,
             detected_at=at(spec["at"]), **fields,
         )
+    for spec in state.get("health", []):
+        session.add(ProviderHealth(
+            provider_id=providers[spec["provider"]].id, state=HealthState(spec["state"]),
+            since=at(spec["since"]), runs=spec.get("runs", 1),
+            last_seen_at=at(spec.get("last_seen", spec["since"])), url=spec.get("url"),
+            detail=spec.get("detail")))
+    for spec in state.get("dismissals", []):
+        link = links[spec["link"]]
+        session.add(LinkDismissal(
+            link_id=link.id, reason=spec["reason"], at=at(spec["at"]),
+            until=date.fromisoformat(str(spec["until"])) if spec.get("until") else None,
+            state=spec.get("state", link.state), verdict=spec.get("verdict", link.last_verdict),
+            redirect_target=link.redirect_target))
     for spec in state.get("reports", []):
         session.add(ReportRecord(generated_at=at(spec["generated"]),
                                  period_start=at(spec["start"]), period_end=at(spec["end"]),

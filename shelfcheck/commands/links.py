@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import click
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, joinedload
 
 from shelfcheck.app import App
@@ -156,15 +156,16 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
 
 
 @click.group("links", invoke_without_command=True)
-@click.option("--state", "states", multiple=True, type=click.Choice(STATES),
-              help="Show only links in this state (repeatable).")
+@click.option("--state", "states", multiple=True, type=click.Choice((*STATES, "dismissed")),
+              help="Show only links in this state (repeatable); dismissed: the dismissed ones.")
 @format_option
 @wide_option
 @click.pass_context
 def links_cmd(ctx: click.Context, states: tuple[str, ...], fmt: str, wide: bool) -> None:
     """List the links of active resources with their state, resources and sections.
 
-    `shelfcheck links accept URL` takes a changed page as right (see `links accept --help`).
+    `links accept URL` takes a changed page as right; `links dismiss URL --reason TEXT` says
+    "we know" about a link, and `links undismiss URL` takes it back.
     """
     if ctx.invoked_subcommand is None:
         _list_links(ctx.obj, states, fmt, wide)
@@ -192,12 +193,19 @@ def accept_cmd(app: App, urls: tuple[str, ...]) -> None:
 
 
 def _list_links(app: App, states: tuple[str, ...], fmt: str, wide: bool) -> None:
+    from shelfcheck.commands.dismiss import held_dismissals
+
     with app.session() as session:
         used = select(Resource.link_id).where(Resource.state == "active",
                                               Resource.link_id.is_not(None))
         query = select(Link).where(Link.id.in_(used)).order_by(Link.state, Link.url)
+        dismissed = held_dismissals(app, session)
         if states:
-            query = query.where(Link.state.in_(states))
+            wanted: ColumnElement[bool] = Link.state.in_(
+                [s for s in states if s != "dismissed"])
+            if "dismissed" in states:
+                wanted = wanted | Link.id.in_(list(dismissed))
+            query = query.where(wanted)
         links = list(session.scalars(query))
         users = _users(session, [link.id for link in links])
         if fmt == "json":
@@ -207,7 +215,8 @@ def _list_links(app: App, states: tuple[str, ...], fmt: str, wide: bool) -> None
         for link in links:
             holders = users.get(link.id, [])
             table.append((
-                link.state, link.last_verdict or "", link.url,
+                link.state + (" (dismissed)" if link.id in dismissed else ""),
+                link.last_verdict or "", link.url,
                 "; ".join(r.title for r in holders),
                 "; ".join(sorted({r.section.name for r in holders})),
                 link.state_since.date().isoformat() if link.state_since else "",
@@ -230,4 +239,12 @@ def _list_links(app: App, states: tuple[str, ...], fmt: str, wide: bool) -> None
             click.echo(f"  {key}: {VERDICTS[key].message}")
 
 
+def _add_subcommands() -> None:
+    from shelfcheck.commands.dismiss import SUBCOMMANDS
+
+    for command in SUBCOMMANDS:
+        links_cmd.add_command(command)
+
+
+_add_subcommands()
 COMMANDS = [check_links_cmd, links_cmd]

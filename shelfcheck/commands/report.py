@@ -89,6 +89,10 @@ def report_cmd(app: App, since: str | None, days: int | None, until: str | None,
     if outcome.email_error:
         click.echo(f"shelfcheck: error: the report was written but not e-mailed: "
                    f"{outcome.email_error}", err=True)
+    if outcome.notify_error:
+        click.echo(f"shelfcheck: error: the report was written but {outcome.notify_error}",
+                   err=True)
+    if outcome.delivery_error:
         raise click.exceptions.Exit(1)
 
 

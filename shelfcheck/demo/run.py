@@ -17,7 +17,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
@@ -240,10 +239,10 @@ def report_lines(doc: dict[str, Any]) -> list[str]:
             continue  # the links above say it
         else:
             text = title
-        lines.append(f"{kind.replace('_', ' '):<20} {provider}: {text}")
-    counts = Counter(lines)  # each week-two crawl records its own outage and drift events
-    return [f"{line} (×{counts[line]})" if counts[line] > 1 else line
-            for line in dict.fromkeys(lines)]
+        count = int(change.get("count") or 1)  # the report merged the same event of several runs
+        lines.append(f"{kind.replace('_', ' '):<20} {provider}: {text}"
+                     + (f" (×{count})" if count > 1 else ""))
+    return list(dict.fromkeys(lines))
 
 
 def written_files(demo: Demo) -> list[tuple[str, list[Path]]]:

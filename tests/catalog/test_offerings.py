@@ -355,7 +355,8 @@ def test_drift_under_the_ratio(db: Engine) -> None:
     assert outcome.status == "drift" and [(e.old, e.new) for e in events] == [("6", "2")]
     outcome, events = apply(db, two, drift_ratio=0.3)
     assert outcome.status == "ok"
-    assert sorted(e.kind for e in events) == ["offering_removed"] * 3  # one had ended already
+    # one had ended already; the drift ends with one provider_recovered
+    assert sorted(e.kind for e in events) == ["offering_removed"] * 3 + ["provider_recovered"]
 
 
 def test_zero_items_on_a_first_crawl_is_drift(db: Engine) -> None:
@@ -374,4 +375,5 @@ def test_removal_waits_for_a_complete_healthy_crawl(db: Engine) -> None:
     outcome, events = apply(db, incomplete)
     assert outcome.status == "incomplete" and events == []
     healthy = replace(result, records=result.records[:3])
-    assert kinds(apply(db, healthy)[1]) == ["offering_removed", "offering_removed"]
+    assert kinds(apply(db, healthy)[1]) == ["offering_removed", "offering_removed",
+                                            "provider_recovered"]

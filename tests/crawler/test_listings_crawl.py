@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 
 from shelfcheck.catalog.catalogfile import load_catalog
 from shelfcheck.catalog.db import open_database, transaction
+from shelfcheck.catalog.health import open_problems
 from shelfcheck.catalog.models import ChangeEvent, CrawlRun, Offering, Provider
 from shelfcheck.catalog.sync import sync_catalog
 from shelfcheck.crawler.recipe import validate_recipe
@@ -216,11 +217,13 @@ def check_unchanged_pages_cost_a_304(scenario: Scenario) -> None:
     pages = [e for e in log if e["path"] != "/robots.txt"]
     assert pages and all(e["conditional"] for e in pages if e["status"] in (200, 304))
     assert all(e["status"] in (304, 500, 503) for e in pages)
-    # the same state again: only the standing warnings, no offering events
-    assert kinds(scenario.events("B2")) == ["extractor_drift", "provider_unreachable",
-                                            "provider_unreachable"]
+    # the same state again: no events at all; the standing problems are provider health states
+    assert kinds(scenario.events("B2")) == []
     engine = scenario.engine()
     with transaction(engine) as session:
+        health = {p.slug: (h.state.value, h.runs) for h, p in open_problems(session)}
+        assert health == {"ala-elearning": ("drift", 2), "techsoup": ("unreachable", 2),
+                          "webjunction": ("unreachable", 2)}
         run = session.get_one(CrawlRun, scenario.run_ids["B2"])
         assert run.outcome == "ok"
         assert run.stats["not_modified"] == run.stats["pages"] > 0

@@ -142,6 +142,7 @@ def test_default_period_follows_the_last_report(engine: Engine, tmp_path: Path) 
 
 def test_file_names_use_the_period_end_in_the_configured_timezone(
         engine: Engine, tmp_path: Path) -> None:
+    load_state(engine, BASE)
     conf = settings(tmp_path, timezone="America/Los_Angeles")
     outcome = write_report(engine, conf, now=NOW, formats=["md", "csv"], out_dir=tmp_path)
     names = sorted(p.name for p in outcome.paths)
@@ -370,7 +371,7 @@ def test_web_values_are_escaped_in_every_format(engine: Engine) -> None:
     parser = _Anchors()
     parser.feed(html)
     assert parser.scripts == 0
-    assert parser.hrefs and all(h.startswith(("https://", "http://")) for h in parser.hrefs)
+    assert parser.hrefs and all(h.startswith(("https://", "http://", "#")) for h in parser.hrefs)
     assert "<script" not in html.lower() and "javascript:alert" in html  # shown as text
     assert "&lt;script&gt;" in html and "<b>bold" not in html
 
@@ -500,8 +501,18 @@ def test_report_every_values() -> None:
 # --- the command ----------------------------------------------------------------------------
 
 
+def seed(db_url: str) -> None:
+    """A small catalog in the database at `db_url`."""
+    from shelfcheck.catalog.db import open_database
+
+    engine = open_database(db_url)
+    load_state(engine, BASE)
+    engine.dispose()
+
+
 def test_report_command_writes_files_and_latest_copies(cli: Any, db_url: str,
                                                        tmp_path: Path) -> None:
+    seed(db_url)
     result = cli("--database-url", db_url, "report", "--days", "3", "--format", "md,json",
                  "--out", "out")
     assert result.exit_code == 0, result.output
@@ -546,12 +557,20 @@ def test_report_command_rejects_bad_input(cli: Any, tmp_path: Path, args: list[s
 def test_report_command_reads_times_without_offset_in_the_timezone(
         cli: Any, tmp_path: Path) -> None:
     (tmp_path / "shelfcheck.toml").write_text('timezone = "America/New_York"\n')
+    seed(f"sqlite:///{tmp_path}/c.db")
     result = cli("--database-url", f"sqlite:///{tmp_path}/c.db", "report", "--since",
                  "2027-01-01", "--until", "2027-01-04T07:00", "--format", "json", "--out", "o")
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "o" / "latest.json").read_text())
     assert doc["period"] == {"start": "2027-01-01T05:00:00+00:00",
                              "end": "2027-01-04T12:00:00+00:00"}
+
+
+def test_an_empty_catalog_is_an_error_that_says_how_to_load_it(cli: Any, tmp_path: Path) -> None:
+    result = cli("--database-url", f"sqlite:///{tmp_path}/c.db", "report", "--out", "o")
+    assert result.exit_code == 2
+    assert "the catalog is empty" in result.output and "shelfcheck catalog sync" in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_json_document_is_the_reporter_output(engine: Engine) -> None:

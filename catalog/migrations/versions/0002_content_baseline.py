@@ -1,7 +1,7 @@
 """link content baseline: the fingerprint of a page's title and main text, for content drift
 
 Revision ID: 0002_content_baseline
-Revises: 0002_listings_identity
+Revises: 0002_report_health_dismissal
 Create Date: 2026-12-01 20:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_content_baseline"
-down_revision = "0002_listings_identity"
+down_revision = "0002_report_health_dismissal"
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -89,3 +90,29 @@ class JsonReadyServer(LoopbackServer):
 
     def ready(self, line: str) -> None:
         self.info = json.loads(line)
+
+
+class PageHandler(BaseHTTPRequestHandler):
+    """A quiet handler for in-process test servers: `answer()` gives the status, headers and
+    body; GET sends them, HEAD the same without the body."""
+
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        raise NotImplementedError
+
+    def _serve(self, body: bool) -> None:
+        status, headers, data = self.answer()
+        self.send_response(status)
+        for name, value in {"Content-Length": str(len(data)), **headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._serve(True)
+
+    def do_HEAD(self) -> None:
+        self._serve(False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass

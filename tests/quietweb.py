@@ -4,8 +4,9 @@ pages the guide links to. `mode` switches each listing between working and its f
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
+
+from tests.loopback import PageHandler
 
 LISTING = """<!DOCTYPE html><html><head><title>{name} courses</title></head><body>
 <h1>{name}: self-paced courses</h1>
@@ -44,7 +45,7 @@ class QuietWeb(ThreadingHTTPServer):
         self.server_close()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PageHandler):
     server: QuietWeb
 
     def _page(self) -> tuple[int, str]:
@@ -66,25 +67,10 @@ class _Handler(BaseHTTPRequestHandler):
         title = path.strip("/").replace("/", " ").title()
         return 200, PAGE.format(title=title, text=f"About {title}. " + "Text. " * 80)
 
-    def _answer(self, body: bool) -> None:
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
         self.server.requests += 1
         status, page = self._page()
-        data = page.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if body:
-            self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        self._answer(True)
-
-    def do_HEAD(self) -> None:
-        self._answer(False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        return status, {"Content-Type": "text/html; charset=utf-8"}, page.encode("utf-8")
 
 
 def catalog(base: str) -> str:

@@ -8,7 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from shelfcheck.catalog.dismissals import holds
 from shelfcheck.catalog.models import Link, LinkDismissal, utcnow
 from tests.crawler.test_linkcheck import check_links, sync
+from tests.loopback import PageHandler
 
 
 class Site(ThreadingHTTPServer):
@@ -30,28 +31,14 @@ class Site(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
 
 
-class _Page(BaseHTTPRequestHandler):
+class _Page(PageHandler):
     server: Site
 
-    def _answer(self, body: bool) -> None:
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
         status = self.server.statuses.get(self.path, 404)
         page = f"<html><head><title>{status}</title></head><body>page {self.path} " \
                f"{'x' * 600}</body></html>".encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(page)))
-        self.end_headers()
-        if body:
-            self.wfile.write(page)
-
-    def do_GET(self) -> None:
-        self._answer(True)
-
-    def do_HEAD(self) -> None:
-        self._answer(False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        return status, {"Content-Type": "text/html; charset=utf-8"}, page
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from tests.loopback import PageHandler
 
 
 @dataclass(frozen=True)
@@ -70,26 +71,11 @@ class ConformanceServer:
     def _handler(self) -> Callable[..., BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(PageHandler):
             protocol_version = "HTTP/1.1"
 
-            def _serve(self, head: bool) -> None:
-                answer = server._answer(self.command, self.path)
-                self.send_response(answer.status)
-                headers = {"Content-Length": str(len(answer.body)), **answer.headers}
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                if not head:
-                    self.wfile.write(answer.body)
-
-            def do_GET(self) -> None:
-                self._serve(False)
-
-            def do_HEAD(self) -> None:
-                self._serve(True)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+            def answer(self) -> tuple[int, dict[str, str], bytes]:
+                found = server._answer(self.command, self.path)
+                return found.status, found.headers, found.body
 
         return Handler

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from shelfcheck.catalog.db import open_database
 from shelfcheck.catalog.verdicts import VERDICTS
 from tests.conformance.cases import CASES
 from tests.conformance.server import ConformanceServer
-from tests.crawler.test_linkcheck import check_links, checks_of, last_run, sync
+from tests.crawler.test_linkcheck import check_links, last_checks, sync
 
 
 def test_cases_name_their_source_and_a_known_outcome() -> None:
@@ -31,11 +30,7 @@ def test_shelfcheck_agrees_with_the_peers(db_url: str, tmp_path: Path) -> None:
         ]})
         done = check_links(db_url, tmp_path, env={"SHELFCHECK_RETRY_AFTER_CAP": "2"})
         assert done.returncode in (0, 1), done.stderr
-        engine = open_database(db_url)
-        try:
-            checks = checks_of(engine, last_run(engine).id)
-        finally:
-            engine.dispose()
+        checks = last_checks(db_url)
         sent = {target for _method, target in server.seen}
     by_target = checks
     wrong = []

@@ -15,7 +15,7 @@ from shelfcheck.catalog.models import ChangeEvent, Link
 from tests.conformance.server import Answer, ConformanceServer
 from tests.corpus.verdicts.platforms import SHELLS
 from tests.corpus.verdicts.texts import BANNERS, TOPICS
-from tests.crawler.test_linkcheck import check_links, checks_of, last_run, sync
+from tests.crawler.test_linkcheck import check_links, last_checks, sync
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -29,12 +29,7 @@ def course(topic: int, shell: str = "drupal9", noise: str = "", extra: str = "")
 def run(db_url: str, folder: Path) -> dict[str, Any]:
     done = check_links(db_url, folder)
     assert done.returncode in (0, 1), done.stderr
-    engine = open_database(db_url)
-    try:
-        return {url.rsplit("/", 1)[-1]: c for url, c in checks_of(engine, last_run(engine).id)
-                .items()}
-    finally:
-        engine.dispose()
+    return {url.rsplit("/", 1)[-1]: c for url, c in last_checks(db_url).items()}
 
 
 def links(db_url: str) -> dict[str, Link]:

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from shelfcheck.catalog.db import open_database
 from tests.conformance.server import Answer, ConformanceServer, page
 from tests.corpus.verdicts.platforms import SHELLS
 from tests.corpus.verdicts.texts import TOPICS
-from tests.crawler.test_linkcheck import check_links, checks_of, last_run, sync
+from tests.crawler.test_linkcheck import check_links, last_checks, sync
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 # Wording the maintenance rules do not know: only the site-wide sameness tells.
@@ -31,11 +30,7 @@ def test_one_page_everywhere(db_url: str, tmp_path: Path) -> None:
             ("Gone", spa.base + "/courses/gone"), ("Real", spa.base + "/real")]})
         done = check_links(db_url, tmp_path)
         assert done.returncode in (0, 1), done.stderr
-        engine = open_database(db_url)
-        try:
-            checks = checks_of(engine, last_run(engine).id)
-        finally:
-            engine.dispose()
+        checks = last_checks(db_url)
         homes = [t for _m, t in away.seen if t == "/"]
     got = {url.split("/", 3)[-1]: (c.verdict, c.detail) for url, c in checks.items()}
     assert got["courses/a"][0] == "maintenance" and "site-wide" in (got["courses/a"][1] or "")

@@ -73,6 +73,15 @@ def checks_of(engine: Engine, run_id: int) -> dict[str, LinkCheck]:
         return {url: check for check, url in rows}
 
 
+def last_checks(db_url: str) -> dict[str, LinkCheck]:
+    """The checks of the newest run, by URL."""
+    engine = open_database(db_url)
+    try:
+        return checks_of(engine, last_run(engine).id)
+    finally:
+        engine.dispose()
+
+
 def last_run(engine: Engine) -> CrawlRun:
     with transaction(engine) as session:
         run = session.scalars(select(CrawlRun).where(CrawlRun.kind == "links")

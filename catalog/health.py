@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelfcheck.catalog.models import HealthState, Provider, ProviderHealth
+from shelfcheck.catalog.models import Provider, ProviderHealth
+from shelfcheck.catalog.states import HealthState
 
 PROBLEM_EVENTS: dict[HealthState, str] = {
     HealthState.UNREACHABLE: "provider_unreachable",

@@ -27,11 +27,11 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shelfcheck.catalog.states import (
+    HealthState,
     LinkState,
     OfferingState,
     OfferingStatus,
@@ -364,14 +364,6 @@ class Meta(Base):
 # --- problems as states ----------------------------------------------------------------------
 
 
-class HealthState(StrEnum):
-    """The listing health of a provider."""
-
-    OK = "ok"
-    UNREACHABLE = "unreachable"
-    DRIFT = "drift"
-
-
 class ProviderHealth(Base):
     """A provider's listing health: events mark only its edges (see catalog.health)."""
 
@@ -379,10 +371,7 @@ class ProviderHealth(Base):
 
     provider_id: Mapped[int] = mapped_column(
         ForeignKey("provider.id", ondelete="CASCADE"), primary_key=True)
-    state: Mapped[HealthState] = mapped_column(
-        SAEnum(HealthState, native_enum=False, length=20, validate_strings=True,
-               values_callable=lambda e: [m.value for m in e]),
-        default=HealthState.OK)
+    state: Mapped[HealthState] = mapped_column(state_type(HealthState), default=HealthState.OK)
     since: Mapped[datetime] = mapped_column(UTCDateTime)
     runs: Mapped[int] = mapped_column(Integer, default=1)  # crawls that saw this state
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -67,6 +67,14 @@ class OfferingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class HealthState(StrEnum):
+    """The listing health of a provider."""
+
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    DRIFT = "drift"
+
+
 NO_URL = "no_url"
 """The link state shown for a resource that has no URL (it has no link)."""
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.events import EVENT_KINDS
 from shelfcheck.catalog.health import PROBLEM_EVENTS, open_problems
-from shelfcheck.catalog.models import HealthState, Link, LinkCheck
+from shelfcheck.catalog.models import Link, LinkCheck
+from shelfcheck.catalog.states import HealthState
 from shelfcheck.reports.model import LINK_STATES, ChangeRow, LinkRow, OpenRow, RunRow
 
 

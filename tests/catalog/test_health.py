@@ -9,8 +9,9 @@ from sqlalchemy import Engine, select
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.health import open_problems
-from shelfcheck.catalog.models import HealthState, Provider, ProviderHealth
+from shelfcheck.catalog.models import Provider, ProviderHealth
 from shelfcheck.catalog.offerings import PageFailure
+from shelfcheck.catalog.states import HealthState
 from tests.catalog.test_offerings import NOW, apply, crawl
 from tests.catalog.test_offerings import db as db
 

@@ -52,15 +52,8 @@ from shelfcheck.catalog.listing import (
     platform_id,
     same_text,
 )
-from shelfcheck.catalog.models import (
-    CrawlRun,
-    FeeTier,
-    HealthState,
-    Offering,
-    OfferingStatus,
-    Provider,
-)
-from shelfcheck.catalog.states import OfferingState
+from shelfcheck.catalog.models import CrawlRun, FeeTier, Offering, Provider
+from shelfcheck.catalog.states import HealthState, OfferingState, OfferingStatus
 
 __all__ = [
     "KEY_MAX", "FeeData", "OfferingData", "PageFailure", "ProviderCrawl", "ProviderOutcome",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import CrawlRun, utcnow
-from shelfcheck.catalog.states import RunOutcome
+from shelfcheck.catalog.states import RunKind, RunOutcome
 from shelfcheck.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def start_run(engine: Engine, kind: str) -> int:
+def start_run(engine: Engine, kind: RunKind) -> int:
     """Record the start of a run in its own committed transaction; returns its id."""
     with transaction(engine) as session:
         run = CrawlRun(kind=kind, outcome=RunOutcome.RUNNING, stats={}, holder=holder_id())

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from shelfcheck.catalog.catalogfile import RecipeValidator, load_catalog, packaged_catalog_path
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.runs import StepResult, failed_step, finish_run, start_run
+from shelfcheck.catalog.states import RunKind
 from shelfcheck.catalog.sync import last_synced_hash, sync_catalog
 from shelfcheck.config import Settings
 
@@ -22,7 +23,7 @@ def run_sync(
     Records a `sync` run. `recipe_validator` checks each provider's recipe while loading (the
     crawler's, passed in by the caller: the catalog layer does not import the crawler).
     """
-    run_id = start_run(engine, "sync")
+    run_id = start_run(engine, RunKind.SYNC)
     try:
         unchanged = _unchanged_catalog(settings, engine)
         if unchanged is not None:  # the usual case: no need to parse a large file again

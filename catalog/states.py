@@ -1,4 +1,5 @@
-"""The states of links, resources, runs and offerings: each closed set declared once, here.
+"""The states of links, resources, runs, offerings and providers, and the kinds of runs: each
+closed set declared once, here.
 
 The models map these StrEnums onto their string columns (`sqlalchemy.Enum` with
 ``native_enum=False``: a VARCHAR holding the value, so databases written before need no data
@@ -46,6 +47,15 @@ class RunOutcome(StrEnum):
 
 
 _OUTCOME_EXIT = {RunOutcome.OK: ExitCode.OK, RunOutcome.INCONCLUSIVE: ExitCode.INCONCLUSIVE}
+
+
+class RunKind(StrEnum):
+    """The step a run belongs to (`refresh` sequences them; each records its own run)."""
+
+    SYNC = "sync"
+    LINKS = "links"
+    LISTINGS = "listings"
+    REPORT = "report"
 
 
 class OfferingState(StrEnum):

@@ -25,6 +25,7 @@ from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.linkstate import apply_run, assess_outage
 from shelfcheck.catalog.models import Link, LinkCheck, Provider, Resource, utcnow
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
+from shelfcheck.catalog.states import RunKind
 from shelfcheck.config import Settings
 from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.errors import NotSynced, UsageError, short_error
@@ -207,7 +208,7 @@ def run_check_links(
     engine = open_database(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     try:
         provider_id, link_ids = _scope(engine, provider, urls)
-        run_id = start_run(engine, "links")
+        run_id = start_run(engine, RunKind.LINKS)
         started = time.monotonic()
         try:
             crawl = _crawl(settings, engine, run_id, provider_id, link_ids, progress)

@@ -22,6 +22,7 @@ from shelfcheck.catalog.identity import listed_urls
 from shelfcheck.catalog.models import CrawlRun, Provider, utcnow
 from shelfcheck.catalog.offerings import ProviderCrawl, ProviderOutcome, apply_provider_crawl
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
+from shelfcheck.catalog.states import RunKind
 from shelfcheck.config import Settings
 from shelfcheck.crawler.recipe import Recipe, RecipeError, parse_recipe
 from shelfcheck.crawler.settings import scrapy_settings
@@ -141,7 +142,7 @@ def run_crawl(
 def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
          progress: Callable[[str], None] | None) -> StepResult:
     recipes = load_recipes(engine, providers)
-    run_id = start_run(engine, "listings")
+    run_id = start_run(engine, RunKind.LISTINGS)
     now = utcnow()
     with transaction(engine) as session:
         known = listed_urls(session, list(recipes))

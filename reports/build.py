@@ -32,6 +32,7 @@ from shelfcheck.catalog.models import (
     Section,
 )
 from shelfcheck.catalog.queries import offering_rows, suggestion_for
+from shelfcheck.catalog.states import RunKind
 from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.reports.model import (
     BAD_RUN_OUTCOMES,
@@ -50,7 +51,7 @@ from shelfcheck.reports.model import (
 from shelfcheck.reports.problems import inconclusive, merge_changes, open_links, open_providers
 from shelfcheck.reports.templating import is_web_url, zone
 
-RUN_KINDS = ("links", "listings")
+RUN_KINDS = (RunKind.LINKS, RunKind.LISTINGS)
 UPCOMING_DAYS = 30
 STREAM = {"yield_per": 1000}
 

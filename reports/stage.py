@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
+from shelfcheck.catalog.states import RunKind
 from shelfcheck.config import Settings
 from shelfcheck.reports.write import report_due, write_report
 
@@ -15,7 +16,7 @@ def run_report(settings: Settings) -> StepResult:
     """Write the report now and record a `report` run (refresh runs it in a child process)."""
     engine = open_database(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     try:
-        run_id = start_run(engine, "report")
+        run_id = start_run(engine, RunKind.REPORT)
         written = write_report(engine, settings)
         paths = [str(p) for p in written.paths]
         stats = {"paths": paths, "report_id": written.record_id,

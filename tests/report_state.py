@@ -23,7 +23,6 @@ from shelfcheck.catalog.links import get_or_create_link
 from shelfcheck.catalog.models import (
     CrawlRun,
     FeeTier,
-    HealthState,
     Link,
     LinkCheck,
     LinkDismissal,
@@ -34,6 +33,7 @@ from shelfcheck.catalog.models import (
     Resource,
     Section,
 )
+from shelfcheck.catalog.states import HealthState
 
 
 def at(value: Any) -> datetime | None:

@@ -11,8 +11,8 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from shelfcheck.catalog.models import OfferingStatus
 from shelfcheck.catalog.offerings import FeeData, OfferingData
+from shelfcheck.catalog.states import OfferingStatus
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 from shelfcheck.crawler.extract.fees import Fees
 from shelfcheck.crawler.extract.hooks import HOOKS, HookPages

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from parsel import Selector
 
-from shelfcheck.catalog.models import OfferingStatus
+from shelfcheck.catalog.states import OfferingStatus
 from shelfcheck.crawler.extract.model import Candidate
 from shelfcheck.crawler.extract.text import clean
 

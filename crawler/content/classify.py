@@ -22,7 +22,6 @@ from shelfcheck.crawler.content.wording import (
     NOT_FOUND_TEXT,
     PARKED_TEXT,
     PARKING_HOSTS,
-    fold,
 )
 
 STUB_MAX_DELAY = 5.0    # seconds of a meta refresh that still counts as immediate
@@ -77,7 +76,7 @@ def parked_markers(page: Page) -> list[str]:
                     if m} | {m.group(0).lower() for m in PARKING_HOSTS.finditer(page.script_text)})
     if hosts:
         markers.append("parking service " + ", ".join(hosts[:3]))
-    text = fold(" ".join([page.title, page.text[:20000]]))
+    text = page.fold(" ".join([page.title, page.text[:20000]]))
     phrases = sorted({m.group(0) for m in PARKED_TEXT.finditer(text)})
     markers.extend(repr(p) for p in phrases[:4])
     return markers
@@ -101,23 +100,24 @@ def _mentions_domain(page: Page, url: str) -> bool:
     if not host:
         return False
     for text in (page.title, page.heading):
-        folded = fold(text).removeprefix("www.").strip(" !.")
+        folded = page.fold(text).removeprefix("www.").strip(" !.")
         if folded == host or (host in folded and PARKED_TEXT.search(folded)):
             return True
     return False
 
 
 def _maintenance_heading(page: Page, url: str) -> Finding | None:
-    away = page.words < STUB_PAGE and bool(AWAY_FOR_NOW.search(fold(page.main_text)))
+    away = page.words < STUB_PAGE and bool(AWAY_FOR_NOW.search(page.fold(page.main_text)))
     for where, text in (("title", page.title), ("heading", " | ".join(page.headings[:2]))):
-        if MAINTENANCE.search(fold(text)) or (away and MAINTENANCE_NOUN.search(fold(text))):
+        folded = page.fold(text)
+        if MAINTENANCE.search(folded) or (away and MAINTENANCE_NOUN.search(folded)):
             return Finding("maintenance", f"{where} says {text[:80]!r}")
     return None
 
 
 def _maintenance_text(page: Page, url: str) -> Finding | None:
     if page.words < STUB_PAGE:
-        found = MAINTENANCE.search(fold(page.main_text[:OPENING]))
+        found = MAINTENANCE.search(page.fold(page.main_text[:OPENING]))
         if found:
             return Finding("maintenance", f"page says {found.group(0)!r}")
     return None
@@ -126,7 +126,7 @@ def _maintenance_text(page: Page, url: str) -> Finding | None:
 def _login_form(page: Page, url: str) -> Finding | None:
     if not page.password_fields:
         return None
-    label = fold(" ".join([page.title, *page.headings[:2]]))
+    label = page.fold(" ".join([page.title, *page.headings[:2]]))
     if page.words < 150 or LOGIN.search(label):
         return Finding("login_required", "a sign-in form in place of the content"
                        + (f" ({page.title[:60]!r})" if page.title else ""))
@@ -135,14 +135,14 @@ def _login_form(page: Page, url: str) -> Finding | None:
 
 def _not_found_heading(page: Page, url: str) -> Finding | None:
     for where, text in (("title", page.title), ("heading", page.heading)):
-        if text and NOT_FOUND_HEADING.search(fold(text)):
+        if text and NOT_FOUND_HEADING.search(page.fold(text)):
             return Finding("soft_404", f"{where} says {text[:80]!r}")
     return None
 
 
 def _not_found_text(page: Page, url: str) -> Finding | None:
     if page.words < SHORT_PAGE:
-        found = NOT_FOUND_TEXT.search(fold(page.main_text[:OPENING]))
+        found = NOT_FOUND_TEXT.search(page.fold(page.main_text[:OPENING]))
         if found:
             return Finding("soft_404", f"page says {found.group(0)!r}")
     return None

@@ -50,13 +50,15 @@ class Fingerprint:
         return cls(title or "", struct.unpack(f">{len(raw) // 4}I", raw))
 
 
-def _tokens(text: str) -> list[str]:
-    return [w for w in _WORD.findall(fold(text)) if w not in _NOISE_WORDS]
+def _tokens(text: str, folded: str | None = None) -> list[str]:
+    return [w for w in _WORD.findall(fold(text) if folded is None else folded)
+            if w not in _NOISE_WORDS]
 
 
 def fingerprint(page: Page) -> Fingerprint:
     """The fingerprint of a page."""
-    words = _tokens((page.main_text or page.text)[:MAX_CHARS])
+    text = (page.main_text or page.text)[:MAX_CHARS]
+    words = _tokens(text, page.fold(text))
     if len(words) < 3:
         words = _tokens(page.title) + words
     hashes = {zlib.crc32(" ".join(words[i:i + 3]).encode())

@@ -13,6 +13,8 @@ from functools import cached_property
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
+from shelfcheck.crawler.content.wording import fold
+
 # Elements that are never the page's own content.
 _NOISE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe")
 _CHROME_TAGS = frozenset(("nav", "header", "footer", "aside", "form"))
@@ -36,7 +38,6 @@ _MAIN_XPATHS = [etree.XPath(x) for x in (
     f"//*[{_has_class('entry-content')}]", f"//*[{_has_class('node__content')}]",
     "//*[@id='ds-body']",
 )]
-_SPACE = re.compile(r"\s+")
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
@@ -44,7 +45,7 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 def _text(node: etree._Element | None) -> str:
     if node is None:
         return ""
-    return _SPACE.sub(" ", " ".join(node.itertext())).strip()
+    return " ".join(" ".join(node.itertext()).split())  # str.split's whitespace is re's \s
 
 
 @dataclass
@@ -60,6 +61,14 @@ class Page:
     script_targets: list[str]
     script_text: str
     links: list[str] = field(default_factory=list)
+    _folds: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def fold(self, text: str) -> str:
+        """`wording.fold(text)`, worked out once per page: the rules fold the same texts."""
+        folded = self._folds.get(text)
+        if folded is None:
+            folded = self._folds[text] = fold(text)
+        return folded
 
     @cached_property
     def words(self) -> int:

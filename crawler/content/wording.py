@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from shelfcheck.crawler.content.gate import Phrases
+
 _APOS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00a0": " "})
 
 
@@ -16,8 +18,8 @@ def fold(text: str) -> str:
     return " ".join(text.translate(_APOS).lower().split())
 
 
-def _any(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+def _any(*patterns: str) -> Phrases:
+    return Phrases(re.compile("|".join(f"(?:{p})" for p in patterns)))
 
 
 # A title or heading that is nothing but a not-found notice.

@@ -28,6 +28,7 @@ class HostFeed:
     exhausted: bool = False
     ahead: deque[LinkRow] = field(default_factory=deque)
     remaining: int = 0  # links not yet sent
+    short: bool = False  # waiting in Feeder's queue of hosts the total cap kept short
 
     @property
     def priority(self) -> int:
@@ -57,6 +58,7 @@ class Feeder:
         self.outstanding = 0
         self.total = 0
         self._hosts: deque[tuple[str, int]] = deque()
+        self._short: deque[HostFeed] = deque()  # open hosts the total cap kept short of links
 
     def load(self) -> None:
         """Read the hosts and their link counts (may raise if the database is gone)."""
@@ -70,46 +72,68 @@ class Feeder:
         max_hosts = max(4, 2 * math.ceil(self.max_in_flight / self.per_host))
         return host_cap, total_cap, max_hosts
 
-    def refill(self, probe: bool) -> list[Step]:
-        """What to send now: new hosts while there is room, then each host topped up.
+    def refill(self, probe: bool, host: str | None = None) -> list[Step]:
+        """What to send now: `host` (whose link is done) topped up, new hosts while there is
+        room, then the hosts still short of links because the total cap was reached.
 
+        Only those hosts can want a link: every other open host is full or has none left.
         A "link" step is counted as out at once (`done` takes it back) and carries its request
         priority (`HostFeed.priority`); a "probe" step asks for the host's soft-404 probe; an
         "invalid" step is a link without a usable host.
         """
         out: list[Step] = []
         host_cap, total_cap, max_hosts = self.capacity()
+        done = self.feeds.get(host) if host is not None else None
+        if done is not None:
+            self._top_up(done, host_cap, total_cap, out)
+            if done.outstanding < host_cap and not done.exhausted:
+                self._queue_short(done)  # the total cap stopped it: it waits for room
         while self._hosts and len(self.feeds) < max_hosts and self.outstanding < total_cap:
-            host, count = self._hosts.popleft()
-            if not host:
-                out.extend(("invalid", row, 0) for row in self.source.iter_host(host))
+            name, count = self._hosts.popleft()
+            if not name:
+                out.extend(("invalid", row, 0) for row in self.source.iter_host(name))
                 continue
-            feed = HostFeed(host, self.source.iter_host(host), remaining=count)
+            feed = HostFeed(name, self.source.iter_host(name), remaining=count)
             first = feed.next()
             if first is None:
                 continue
-            self.feeds[host] = feed
+            self.feeds[name] = feed
             feed.ahead.append(first)
+            self._queue_short(feed)
             if probe:
                 out.append(("probe", first, 50))
-        for host, feed in list(self.feeds.items()):
-            while feed.outstanding < host_cap and self.outstanding < total_cap:
-                row = feed.next()
-                if row is None:
-                    break
-                feed.outstanding += 1
-                self.outstanding += 1
-                feed.remaining -= 1
-                out.append(("link", row, feed.priority))
-            if feed.exhausted and not feed.ahead and feed.outstanding == 0:
-                del self.feeds[host]
-            if self.outstanding >= total_cap:
-                break
+        while self._short and self.outstanding < total_cap:
+            feed = self._short[0]
+            self._top_up(feed, host_cap, total_cap, out)
+            if feed.outstanding < host_cap and not feed.exhausted:
+                break  # the total cap again: it stays first in line
+            self._short.popleft()
+            feed.short = False
         return out
+
+    def _queue_short(self, feed: HostFeed) -> None:
+        if not feed.short:
+            feed.short = True
+            self._short.append(feed)
+
+    def _top_up(self, feed: HostFeed, host_cap: int, total_cap: int, out: list[Step]) -> None:
+        """Send `feed`'s next links up to the caps; forget the host when it is finished."""
+        while feed.outstanding < host_cap and self.outstanding < total_cap:
+            row = feed.next()
+            if row is None:
+                break
+            feed.outstanding += 1
+            self.outstanding += 1
+            feed.remaining -= 1
+            out.append(("link", row, feed.priority))
+        if feed.exhausted and not feed.ahead and feed.outstanding == 0:
+            self.feeds.pop(feed.host, None)
 
     def done(self, host: str) -> None:
         """A link of `host` sent by `refill` has its verdict."""
         feed = self.feeds.get(host)
         if feed is not None:
             feed.outstanding -= 1
+            if feed.exhausted and not feed.ahead and feed.outstanding == 0:
+                del self.feeds[host]
         self.outstanding -= 1

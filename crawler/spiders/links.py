@@ -110,16 +110,16 @@ class LinkSpider(scrapy.Spider):
         for output in self._refill():
             yield output
 
-    def _refill(self) -> list[Any]:
+    def _refill(self, host: str | None = None) -> list[Any]:
         """What to send now (see `Feeder.refill`), as requests and items.
 
-        Called at the start and whenever a link is done, so the requests come from callbacks
-        and Scrapy's queues hold only a few requests per host.
+        Called at the start and whenever a link (of `host`) is done, so the requests come from
+        callbacks and Scrapy's queues hold only a few requests per host.
         """
         assert self.feeder is not None
         out: list[Any] = []
         try:
-            steps = self.feeder.refill(self.soft404_probe)
+            steps = self.feeder.refill(self.soft404_probe, host)
         except Exception as exc:
             self._reading_failed(exc)
             return out
@@ -228,7 +228,7 @@ class LinkSpider(scrapy.Spider):
         if item is not None:
             yield item
         if task.kind == "link" and task.host:
-            yield from self._refill()
+            yield from self._refill(task.host)
 
     def _crashed(self, task: Task, exc: BaseException) -> Iterator[Any]:
         """An exception while handling `task`: end it with a verdict, never leave it open."""

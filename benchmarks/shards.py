@@ -41,6 +41,7 @@ from e2e import TreeWatch  # noqa: E402
 HERE = Path(__file__).parent
 NODE_VENV = HERE / ".venv-node"
 NODE8 = HERE / ".node8-peers"
+LATENCY = [0.05]  # the world's answer time, set from --latency
 
 
 def heavy_links(hosts: list[str], n: int = 11_800, big: int = 2_000) -> list[tuple[str, str]]:
@@ -95,12 +96,44 @@ def server_view(logs: list[Path], since: list[int]) -> dict[str, Any]:
             "disallowed_requests": disallowed}
 
 
+def busiest_host_timeline(logs: list[Path], since: list[int], latency: float) -> dict[str, Any]:
+    """How the busiest host's queue was used: when its first request came (seconds after the
+    run's first request), and the share of its busy span with 2 requests in flight (each
+    request taken as in flight for `latency` seconds from its arrival)."""
+    times: dict[str, list[float]] = {}
+    for k, (log, start) in enumerate(zip(logs, since, strict=True)):
+        with log.open(encoding="utf-8") as fh:
+            for i, line in enumerate(fh):
+                if i >= start:
+                    entry = json.loads(line)
+                    times.setdefault(f"{k}:{entry['host']}", []).append(entry["t"])
+    if not times:
+        return {}
+    host, arrivals = max(times.items(), key=lambda kv: len(kv[1]))
+    arrivals.sort()
+    first = min(t for ts in times.values() for t in ts)
+    events = sorted([(t, 1) for t in arrivals] + [(t + latency, -1) for t in arrivals])
+    full = 0.0
+    level, last = 0, arrivals[0]
+    for t, step in events:
+        if level >= 2:
+            full += t - last
+        level, last = level + step, t
+    span = arrivals[-1] + latency - arrivals[0]
+    return {"busiest_host": host, "busiest_requests": len(arrivals),
+            "busiest_starts_after_s": round(arrivals[0] - first, 2),
+            "busiest_two_in_flight_share": round(full / span, 3) if span > 0 else None}
+
+
 def shelfcheck(label: str, db_url: str, work: Path, log: list[Path], workers: int | None,
-               n: int) -> dict[str, Any]:
+               n: int, checkout: Path | None = None) -> dict[str, Any]:
+    """One `check-links`; `checkout`: run that source tree's shelfcheck (another commit's)."""
     from sqlalchemy import create_engine, text
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
     env.update({"SHELFCHECK_DATABASE_URL": db_url, "SHELFCHECK_ALLOW_PRIVATE_ADDRESSES": "true"})
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
     if workers is not None:
         env["SHELFCHECK_LINK_WORKERS"] = str(workers)
     mark = marks(log)
@@ -122,12 +155,14 @@ def shelfcheck(label: str, db_url: str, work: Path, log: list[Path], workers: in
     engine.dispose()
     stats = json.loads(stats) if isinstance(stats, str) else stats
     view = server_view(log, mark)
+    view.update(busiest_host_timeline(log, mark, LATENCY[0]))
     return {"tool": label, "links": n, "wall_s": run["wall_s"],
             "links_per_s": round(n / run["wall_s"]), "max_rss_mb": run["max_rss_mb"],
             "processes": run["processes"], "cpu_s": run["cpu_s"],
             "workers": stats.get("workers"), "not_found": verdicts.get("not_found", 0),
             "redirected": verdicts.get("redirected", 0), "ok": verdicts.get("ok", 0),
             "answered_304": not_modified, "ok_pages": pages,
+            "cpu_ms_per_request": round(1000 * run["cpu_s"] / max(1, view["requests"]), 2),
             **{k: v for k, v in view.items() if k != "per_host"}, "_per_host": view["per_host"]}
 
 
@@ -170,7 +205,9 @@ def linkinator(links: list[tuple[str, str]], work: Path, log: list[Path]) -> dic
             "links_per_s": round(n / run["wall_s"]), "max_rss_mb": run["max_rss_mb"],
             "processes": run["processes"], "cpu_s": run["cpu_s"], "workers": None,
             "not_found": sum(1 for link in found if link.get("status") == 404),
-            "redirected": 0, **{k: v for k, v in view.items() if k != "per_host"}}
+            "redirected": 0,
+            "cpu_ms_per_request": round(1000 * run["cpu_s"] / max(1, view["requests"]), 2),
+            **{k: v for k, v in view.items() if k != "per_host"}}
 
 
 def fresh_db(work: Path, name: str, links: list[tuple[str, str]]) -> str:
@@ -186,7 +223,10 @@ def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for tool in dict.fromkeys(r["tool"] for r in rows):
         runs = [r for r in rows if r["tool"] == tool]
         best = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+        cpu = statistics.median(r["cpu_s"] for r in runs)
         best = {**best, "wall_s_runs": [r["wall_s"] for r in runs],
+                "cpu_s_runs": [r["cpu_s"] for r in runs], "cpu_s": round(cpu, 1),
+                "cpu_ms_per_request": round(1000 * cpu / max(1, best["requests"]), 2),
                 "max_rss_mb": max(r["max_rss_mb"] for r in runs),
                 "links_per_s": round(best["links"] / statistics.median(
                     r["wall_s"] for r in runs))}
@@ -202,11 +242,17 @@ def main() -> None:
     parser.add_argument("--heavy-links", type=int, nargs=2, default=[11_800, 2_000],
                         metavar=("N", "BIG"), help="links in all, and on host 0")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--base", type=Path, metavar="CHECKOUT",
+                        help="also run the shelfcheck of this source tree (e.g. a worktree of "
+                             "main), interleaved, for a before/after in the same run")
+    parser.add_argument("--no-single", action="store_true",
+                        help="skip the link_workers = 1 case")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--servers", type=int, default=1,
                         help="server processes sharing the 50 hosts (a loaded machine starves "
                              "one server process)")
     args = parser.parse_args()
+    LATENCY[0] = args.latency
     work = Path(tempfile.mkdtemp(prefix="shelfcheck-shards-"))
     worlds = [start_world(work / f"world{k}", 50 // args.servers, args.latency)
               for k in range(args.servers)]
@@ -219,14 +265,20 @@ def main() -> None:
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     try:
         for _ in range(args.repeats):
+            first = len(rows)
             db = fresh_db(work, "sharded", links)
             rows.append(shelfcheck("shelfcheck (link_workers = cores)", db, work, log, None, n))
             rows.append(shelfcheck("shelfcheck unchanged 2nd run", db, work, log, None, n))
-            db1 = fresh_db(work, "single", links)
-            rows.append(shelfcheck("shelfcheck (link_workers = 1)", db1, work, log, 1, n))
+            if args.base is not None:
+                db0 = fresh_db(work, "base", links)
+                rows.append(shelfcheck(f"base {args.base.name} (link_workers = cores)", db0,
+                                       work, log, None, n, args.base))
+            if not args.no_single:
+                db1 = fresh_db(work, "single", links)
+                rows.append(shelfcheck("shelfcheck (link_workers = 1)", db1, work, log, 1, n))
             if not args.no_peers and not args.heavy:
                 rows.append(linkinator(links, work, log))
-            for row in rows[-4:]:
+            for row in rows[first:]:
                 print(json.dumps({k: v for k, v in row.items() if k != "_per_host"}),
                       flush=True)
     finally:
@@ -238,15 +290,17 @@ def main() -> None:
     print(f"\n{n:,} links, {len(hosts)} hosts on {args.servers} server processes, "
           f"{args.latency * 1000:g} ms; started {started}, "
           f"{args.repeats} repeats, load average at the end {load:.1f}; medians:\n")
-    print("| tool | workers | wall s (runs) | links/s | max RSS MB per process | CPU s | 404s "
-          "| redirects | 304s / ok | peak in flight/host | robots.txt read | disallowed "
-          "requests |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| tool | workers | wall s (runs) | links/s | max RSS MB per process | CPU s "
+          "(runs) | CPU ms/request | 404s | redirects | 304s / ok | peak in flight/host "
+          "| robots.txt read | disallowed requests |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in median_rows(rows):
         runs = ", ".join(f"{w:g}" for w in r["wall_s_runs"])
         share = f"{r['answered_304']}/{r['ok_pages']}" if "answered_304" in r else "-"
+        cpus = ", ".join(f"{c:g}" for c in r["cpu_s_runs"])
         print(f"| {r['tool']} | {r['workers'] or '-'} | {r['wall_s']} ({runs}) | "
-              f"{r['links_per_s']:,} | {r['max_rss_mb']} | {r['cpu_s']} | {r['not_found']} | "
+              f"{r['links_per_s']:,} | {r['max_rss_mb']} | {r['cpu_s']} ({cpus}) | "
+              f"{r['cpu_ms_per_request']} | {r['not_found']} | "
               f"{r['redirected']} | {share} | {r['peak_in_flight_per_host']} | "
               f"{r['robots_fetched']}/{len(hosts)} | {r['disallowed_requests']} |")
     if args.heavy:
@@ -255,7 +309,9 @@ def main() -> None:
                 busiest = max(r["_per_host"].values())
                 floor = busiest * args.latency / 2
                 print(f"\n{r['tool']}: {r['wall_s']} s; busiest host {busiest} requests, floor "
-                      f"{floor:.1f} s; {r['wall_s'] / floor:.2f}x the floor")
+                      f"{floor:.1f} s; {r['wall_s'] / floor:.2f}x the floor; its first request "
+                      f"{r['busiest_starts_after_s']} s after the run's first, 2 in flight "
+                      f"{r['busiest_two_in_flight_share']:.0%} of its span")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,14 @@ def link_scrapy_settings(settings: Settings, run_id: int) -> dict[str, Any]:
             "scrapy.extensions.memusage.MemoryUsage": None,
             "scrapy.extensions.logcount.LogCount": None,
             "scrapy.extensions.remote_control.RemoteControl": None,
+            # Receivers of per-response and per-item signals a link check does not read (the
+            # spider keeps the finish reason itself), and extensions it never configures.
+            "scrapy.extensions.corestats.CoreStats": None,
+            "scrapy.extensions.feedexport.FeedExporter": None,
+            "scrapy.extensions.spiderstate.SpiderState": None,
+            "scrapy.extensions.memdebug.MemoryDebugger": None,
+            "scrapy.extensions.throttle.AutoThrottle": None,
+            "scrapy.extensions.telnet.TelnetConsole": None,
         },
         ITEM_PIPELINES={"shelfcheck.crawler.linkpipeline.LinkCheckPipeline": 300},
         SHELFCHECK_RUN_ID=run_id,
@@ -192,7 +200,7 @@ def crawl_links(settings: Settings, *, run_id: int, source: LinkSource,
         "checked": getattr(spider, "checked", 0),
         "canary_failure": getattr(spider, "canary_failure", None),
         "error": getattr(spider, "error", None) or stats.get("shelfcheck/pipeline_error"),
-        "finish_reason": stats.get("finish_reason"),
+        "finish_reason": getattr(spider, "finish_reason", None) or stats.get("finish_reason"),
         "requests": getattr(spider, "requests", 0),
     }
 

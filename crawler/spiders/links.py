@@ -11,6 +11,7 @@ No input leaves a link open: an exception while handling an answer ends it as `c
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ from shelfcheck.crawler.linktask import (
 from shelfcheck.errors import short_error
 
 PROBE_KINDS = ("probe", "home")
+_log = logging.getLogger("links")  # the spider's own logger name
 
 if TYPE_CHECKING:
     from typing import Self
@@ -70,6 +72,7 @@ class LinkSpider(scrapy.Spider):
         self.canary_failure: str | None = None
         self.error: str | None = None
         self.requests = 0
+        self.finish_reason: str | None = None
         self.judge = PageJudge(self._done, self._crashed, self._follow, self._home_request)
         self.feeder: Feeder | None = None
 
@@ -84,6 +87,10 @@ class LinkSpider(scrapy.Spider):
         spider.soft404_probe = s.getbool("SHELFCHECK_SOFT404_PROBE", True)
         spider.retries = LinkRetries(spider, s)
         return spider
+
+    def closed(self, reason: str) -> None:
+        """Scrapy's close callback: keep why the crawl ended (finished, closespider_timeout...)."""
+        self.finish_reason = reason
 
     @property
     def total(self) -> int:
@@ -114,25 +121,30 @@ class LinkSpider(scrapy.Spider):
         """What to send now (see `Feeder.refill`), as requests and items.
 
         Called at the start and whenever a link (of `host`) is done, so the requests come from
-        callbacks and Scrapy's queues hold only a few requests per host.
+        callbacks and Scrapy's queues hold only a few requests per host. A link that ends
+        before it is sent (no request can be made for it) makes room at once: fed again.
         """
         assert self.feeder is not None
         out: list[Any] = []
-        try:
-            steps = self.feeder.refill(self.soft404_probe, host)
-        except Exception as exc:
-            self._reading_failed(exc)
-            return out
-        for step, row, priority in steps:
-            if step == "invalid":
-                out.append(self._finish(self._task("link", row.url, "", row), "invalid_url",
-                                        detail="not a valid http(s) URL"))
-            elif step == "probe":
-                request = self._probe_request(row)
-                if request is not None:
-                    out.append(request)
-            else:
-                out.append(self._link_request(row, priority))
+        hosts: list[str | None] = [host]
+        while hosts:
+            try:
+                steps = self.feeder.refill(self.soft404_probe, hosts.pop())
+            except Exception as exc:
+                self._reading_failed(exc)
+                break
+            for step, row, priority in steps:
+                if step == "invalid":
+                    out.append(self._finish(self._task("link", row.url, "", row),
+                                            "invalid_url", detail="not a valid http(s) URL"))
+                elif step == "probe":
+                    request = self._probe_request(row)
+                    if request is not None:
+                        out.append(request)
+                else:
+                    out.append(self._link_request(row, priority))
+                    if isinstance(out[-1], dict):  # ended at once: its host has room again
+                        hosts.append(row.host)
         return [o for o in out if o is not None]
 
     def _reading_failed(self, exc: Exception) -> None:
@@ -210,8 +222,8 @@ class LinkSpider(scrapy.Spider):
                 self.canary_failure = f"{task.url}: {verdict} ({detail})"
             return None
         item = result_item(task, verdict, **fields)
-        self.logger.debug("checked %s: %s in %.2f s", task.url, verdict,
-                          monotonic() - task.started)
+        if _log.isEnabledFor(logging.DEBUG):  # Spider.logger builds an adapter per use
+            _log.debug("checked %s: %s in %.2f s", task.url, verdict, monotonic() - task.started)
         if task.host and self.feeder is not None:
             self.feeder.done(task.host)
         self.checked += 1

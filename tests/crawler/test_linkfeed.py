@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, insert
 
 from shelfcheck.catalog.models import Link, Resource, Section, utcnow
@@ -74,3 +76,40 @@ def test_the_busiest_host_never_waits_for_room(engine: Engine) -> None:
         steps = feeder.refill(False, "big.example")
         out += [row.host for kind, row, _p in steps if kind == "link"]
         assert out.count("big.example") == 3
+
+
+def test_links_that_end_before_they_are_sent_make_room_at_once(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host whose every request fails to build still has all its links checked."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from shelfcheck.config import load_settings
+    from shelfcheck.crawler.linkcheck import link_scrapy_settings
+    from shelfcheck.crawler.spiders import links
+    from shelfcheck.crawler.spiders.links import LinkSpider
+
+    catalog(engine, {"bad.example": 30, "good.example": 2})
+    build = links.build_request
+
+    def picky(task: Any, url: str, *args: Any, **kwargs: Any) -> Any:
+        if "bad.example" in url:
+            raise TypeError("no request for this one")
+        return build(task, url, *args, **kwargs)
+
+    monkeypatch.setattr(links, "build_request", picky)
+    crawler = get_crawler(LinkSpider, link_scrapy_settings(load_settings(environ={}), 1))
+    spider = LinkSpider.from_crawler(crawler)
+    spider.soft404_probe = False
+    spider.feeder = Feeder(LinkSource(engine), per_host=2, max_in_flight=4)
+    spider.feeder.load()
+    items: list[dict[str, Any]] = []
+    pending = spider._refill()
+    while pending:
+        thing = pending.pop(0)
+        if isinstance(thing, Request):  # answered: the good host's links end as they come
+            pending += list(spider._done(thing.cb_kwargs["task"], "ok", status=200))
+        else:
+            items.append(thing)
+    verdicts = sorted((item["host"], item["verdict"]) for item in items)
+    assert verdicts == [("bad.example", "check_error")] * 30 + [("good.example", "ok")] * 2

@@ -19,9 +19,10 @@ import logging
 import math
 import multiprocessing
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
@@ -119,7 +120,8 @@ def run_sharded(settings: Settings, jobs: Sequence[ShardJob],
             process = ctx.Process(target=worker_main, name=f"shelfcheck-links-{job.index}",
                                   args=(settings_data, job, control_read, result_write,
                                         _log_target()))
-            process.start()
+            with _main_not_reimported():
+                process.start()
             control_read.close()
             result_write.close()
             workers.append(_Worker(job, process, control_write, result_read))
@@ -134,6 +136,26 @@ def run_sharded(settings: Settings, jobs: Sequence[ShardJob],
     merged = merge_crawls(crawls)
     merged["workers"] = len(workers)
     return merged
+
+
+@contextlib.contextmanager
+def _main_not_reimported() -> Iterator[None]:
+    """Start a spawned worker without re-running the parent's main script in it.
+
+    A spawned child imports the parent's main script (the `shelfcheck` console script, which
+    imports the whole CLI) unless it was run with ``python -m``; a worker needs none of it: its
+    target lives in this module. While the child is prepared, the script's path is hidden.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 def _collect(workers: list[_Worker], progress: Progress | None) -> list[_Worker]:

@@ -8,6 +8,8 @@ request to a path robots.txt disallows.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -271,3 +273,32 @@ def test_a_worker_that_dies_fails_the_run_and_moves_no_state(
             assert states == {"unknown"}  # nothing moved
     finally:
         engine.dispose()
+
+
+def test_a_worker_does_not_rerun_the_console_script(tmp_path: Path) -> None:
+    """Started from a script (as the `shelfcheck` console script is), a spawned worker does
+    not import the CLI again: the script's path is hidden while the child is prepared."""
+    (tmp_path / "probe.py").write_text(
+        "import sys\n"
+        "def probe(q):\n"
+        "    q.put('shelfcheck.cli' in sys.modules)\n")
+    (tmp_path / "script.py").write_text(
+        "import multiprocessing, sys\n"
+        "from shelfcheck.cli import main  # what the console script does\n"
+        "from shelfcheck.crawler.linkshards import _main_not_reimported\n"
+        "import probe\n"
+        "if __name__ == '__main__':\n"
+        "    ctx = multiprocessing.get_context('spawn')\n"
+        "    for hidden in (False, True):\n"
+        "        q = ctx.Queue()\n"
+        "        p = ctx.Process(target=probe.probe, args=(q,))\n"
+        "        if hidden:\n"
+        "            with _main_not_reimported():\n"
+        "                p.start()\n"
+        "        else:\n"
+        "            p.start()\n"
+        "        print(hidden, q.get(), hasattr(sys.modules['__main__'], '__file__'))\n"
+        "        p.join()\n")
+    done = subprocess.run([sys.executable, str(tmp_path / "script.py")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split("\n")[:2] == ["False True True", "True False True"], done.stderr

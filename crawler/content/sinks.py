@@ -30,12 +30,15 @@ def _key(url: str) -> str:
 def mark_sinks(conn: Connection, run_id: int, min_links: int = SINK_LINKS) -> int:
     """Re-judge the run's redirected-and-working checks that land on a sink; returns how many."""
     rows = conn.execute(
-        select(LinkCheck.id, LinkCheck.link_id, LinkCheck.final_url, LinkCheck.detail)
+        select(LinkCheck.id, LinkCheck.link_id, LinkCheck.final_url, LinkCheck.detail,
+               LinkCheck.redirect_chain)
         .where(LinkCheck.run_id == run_id, LinkCheck.redirect_chain.is_not(None),
                LinkCheck.verdict.in_(("ok", "redirected")), LinkCheck.final_url.is_not(None))
-    ).all()
+    )
     groups: dict[str, list[tuple[int, int, str | None]]] = defaultdict(list)
-    for check_id, link_id, final_url, detail in rows:
+    for check_id, link_id, final_url, detail, chain in rows:
+        if not chain:  # a JSON null passes IS NOT NULL: no redirect, no URL to normalize
+            continue
         groups[_key(final_url or "")].append((check_id, link_id, detail))
     sinks = {target: checks for target, checks in groups.items()
              if len({link_id for _c, link_id, _d in checks}) >= min_links}

@@ -14,6 +14,7 @@ reaches only the parent, which stops the workers that way.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import logging
 import math
 import multiprocessing
@@ -35,9 +36,6 @@ Progress = Callable[[int, int, int], None]
 # Below this many links per worker a process start (about 2 s of imports) costs more than the
 # worker saves, at about 2 ms of CPU per link.
 MIN_LINKS_PER_WORKER = 500
-# A host's queue takes about this many times a request's CPU per request: its answer time
-# (50 ms and up on the real web) over 2 in flight, against 1-4 ms of CPU per request.
-HOST_TIME_PER_REQUEST = 10
 PROGRESS_EVERY = 0.25  # seconds between a worker's progress messages
 EXIT_STOPPED = 143
 
@@ -66,28 +64,16 @@ def worker_count(settings: Settings, hosts: Sequence[tuple[str, int]]) -> int:
 
 
 def plan_shards(hosts: Sequence[tuple[str, int]], workers: int) -> list[list[tuple[str, int]]]:
-    """Split the hosts over `workers`: busiest host first, each to the worker that finishes it
-    soonest.
+    """Split the hosts over `workers`: busiest host first, each to the least loaded worker.
 
-    A worker's time is the longer of its busiest host's queue (that host's requests one after
-    another, 2 at a time: about HOST_TIME_PER_REQUEST times the CPU of a request) and the CPU of
-    all its requests. So a host whose own queue is the run's floor gets a worker that is not
-    also busy with others, while hosts of similar size are spread evenly. A host costs its links
-    plus its robots.txt and soft-404 probe requests.
+    A host costs its links plus its robots.txt and soft-404 probe requests.
     """
+    heap = [(0, i) for i in range(workers)]
     shards: list[list[tuple[str, int]]] = [[] for _ in range(workers)]
-    queue = [0] * workers  # the longest host queue of each worker, in requests
-    cpu = [0] * workers    # the requests of each worker
-
-    def finish(i: int, requests: int) -> tuple[int, int]:
-        return max(queue[i], requests * HOST_TIME_PER_REQUEST, cpu[i] + requests), cpu[i]
-
     for host, count in sorted(hosts, key=lambda r: (-r[1], r[0])):
-        requests = count + 2
-        best = min(range(workers), key=lambda i: finish(i, requests))
-        shards[best].append((host, count))
-        queue[best] = max(queue[best], requests * HOST_TIME_PER_REQUEST)
-        cpu[best] += requests
+        load, index = heapq.heappop(heap)
+        shards[index].append((host, count))
+        heapq.heappush(heap, (load + count + 2, index))
     return [shard for shard in shards if shard]
 
 

@@ -302,13 +302,3 @@ def test_a_worker_does_not_rerun_the_console_script(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(tmp_path / "script.py")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split("\n")[:2] == ["False True True", "True False True"], done.stderr
-
-
-def test_a_host_that_sets_the_floor_gets_a_worker_of_its_own() -> None:
-    """The heavy-tailed guide of issue 15: the busiest host's queue (500 links, 2 at a time)
-    outlasts the CPU of all the others together, so no other host shares its worker."""
-    heavy = [("big", 500)] + [(f"h{i}", 50) for i in range(49)]
-    shards = plan_shards(heavy, 2)
-    assert shards[0] == [("big", 500)] and len(shards[1]) == 49
-    even = [(f"h{i}", 100) for i in range(50)]  # hosts alike: the CPU is spread evenly
-    assert sorted(len(shard) for shard in plan_shards(even, 2)) == [25, 25]

@@ -19,7 +19,7 @@ from shelfcheck.catalog.importguide.text import (
     node_text,
     split_at_last_sentence_end,
 )
-from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH, InvalidURL, normalize_url, url_problem
+from shelfcheck.catalog.urlnorm import MAX_URL_LENGTH, url_key, url_problem
 
 _INLINE_TAGS = frozenset({
     "a", "abbr", "b", "bdi", "cite", "code", "em", "font", "i", "mark", "q", "s", "small", "span",
@@ -48,7 +48,7 @@ def section_resources(nodes: list[Tag], base_url: str | None,
                 if problem:
                     warnings.append(f"skipped the link {title[:80]!r}: {problem}")
                     continue
-                key = _url_key(url)
+                key = url_key(url)
                 if key in urls:
                     continue
                 urls.add(key)
@@ -67,7 +67,7 @@ def _href_problem(url: str) -> str | None:
     problem = url_problem(url)
     if problem:
         return problem
-    length = max(len(url), len(_url_key(url)))
+    length = max(len(url), len(url_key(url)))
     if length > MAX_URL_LENGTH:
         return f"the address is {length} characters long; at most {MAX_URL_LENGTH} are accepted"
     return None
@@ -90,14 +90,6 @@ def unique_name(name: str, taken: set[str]) -> str:
     while candidate in taken:
         candidate, n = f"{name} ({n})", n + 1
     return candidate
-
-
-def _url_key(url: str) -> str:
-    """The normalised form under which the catalog compares addresses."""
-    try:
-        return normalize_url(url)
-    except InvalidURL:
-        return url
 
 
 def _blocks(nodes: list[Tag]) -> list[Tag]:

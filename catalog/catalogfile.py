@@ -100,6 +100,7 @@ class ResourceSpec:
     provider: str | None
     description: str
     line: int
+    check: bool = True  # `check: false`: never checked, listed as not checked
 
 
 @dataclass(slots=True)
@@ -150,6 +151,14 @@ class _Checker:
             self.fail(line, where, f"'{key}' must not be empty")
             return None
         return text
+
+    def flag(self, node: _Map, key: str, where: str) -> bool:
+        value = node.get(key, True)
+        if not isinstance(value, bool):
+            self.fail(node.key_lines.get(key, node.line), where,
+                      f"'{key}' must be true or false, not {value!r}")
+            return True
+        return value
 
     def keys(self, node: _Map, allowed: set[str], where: str) -> None:
         for key in node:
@@ -358,7 +367,7 @@ class _Parse:
                 check.fail(node.key_lines.get("resources", node.line), rwhere,
                            "must be a mapping")
                 continue
-            check.keys(rnode, {"title", "url", "provider", "description"}, rwhere)
+            check.keys(rnode, {"title", "url", "provider", "description", "check"}, rwhere)
             title = check.text(rnode, "title", rwhere, required=True)
             url = check.text(rnode, "url", rwhere, required=False) or None
             url = redact_userinfo(url) if url else None  # a password is never stored
@@ -367,6 +376,7 @@ class _Parse:
             if title is None:
                 continue
             rwhere = f"{where} resource '{title}'"
+            checked = check.flag(rnode, "check", rwhere)
             if title in titles:
                 check.fail(rnode.line, rwhere, "duplicate title within the section")
             titles.add(title)
@@ -386,7 +396,7 @@ class _Parse:
                                f"duplicate URL within the section (also '{urls[key]}')")
                 urls[key] = title
             section.resources.append(ResourceSpec(title, url, provider, description,
-                                                  rnode.line))
+                                                  rnode.line, checked))
         self.spec.sections.append(section)
 
     def finish(self) -> CatalogSpec:

@@ -31,6 +31,7 @@ from shelfcheck.catalog.models import (
     Resource,
     Section,
 )
+from shelfcheck.catalog.notchecked import LinkExclude
 from shelfcheck.catalog.queries import offering_rows, suggestion_for
 from shelfcheck.catalog.states import RunKind
 from shelfcheck.catalog.verdicts import message_or_none as verdict_message
@@ -48,6 +49,7 @@ from shelfcheck.reports.model import (
     Summary,
     UpcomingRow,
 )
+from shelfcheck.reports.notchecked import not_checked_links
 from shelfcheck.reports.problems import inconclusive, merge_changes, open_links, open_providers
 from shelfcheck.reports.templating import is_web_url, zone
 
@@ -57,13 +59,17 @@ STREAM = {"yield_per": 1000}
 
 
 def build_report(
-    session: Session, *, start: datetime, end: datetime, now: datetime, timezone: str = "UTC"
+    session: Session, *, start: datetime, end: datetime, now: datetime, timezone: str = "UTC",
+    exclude: LinkExclude | None = None,
 ) -> Report:
-    """The report of the change events in [start, end) and of the current state of the catalog."""
+    """The report of the change events in [start, end) and of the current state of the catalog;
+    links not checked (`check: false`, `exclude`) are listed apart, in no other list."""
     runs = _runs(session, start, end)
     changes = merge_changes(_changes(session, start, end))
     today = end.astimezone(zone(timezone)).date()
-    links = list(_links(session, start, dismissals_holding(session, today)))
+    skipped, not_checked = not_checked_links(session, exclude or LinkExclude())
+    links = [link for link_id, link in _links(session, start, dismissals_holding(session, today))
+             if link_id not in skipped]
     no_url = list(_no_url(session))
     by_kind: dict[str, list[ChangeRow]] = {}
     for change in changes:
@@ -85,19 +91,20 @@ def build_report(
         broken=undismissed("broken"),
         redirected=undismissed("redirected"),
         unverifiable=undismissed("unverifiable"),
-        unchecked=_unchecked(session),
+        unchecked=_unchecked(session) - sum(1 for row in not_checked if row.state == "unknown"),
         no_url=len(no_url),
         **{counter: count(kind) for kind, counter in SUMMARY_COUNTS.items()},
         warnings=providers_open + len(run_warnings),
         dismissed=sum(1 for link in links if link.dismissed is not None),
         open=len(open_rows),
+        not_checked=len(not_checked),
     )
     return Report(
         generated_at=now, period_start=start, period_end=end, timezone=timezone,
         summary=summary, runs=runs, changes=changes, links=links, no_url=no_url,
         training=training, open=open_rows, run_warnings=run_warnings,
         recovered=by_kind.get("link_recovered", []), upcoming=upcoming,
-        upcoming_days=UPCOMING_DAYS, inconclusive=inconclusive(runs),
+        upcoming_days=UPCOMING_DAYS, inconclusive=inconclusive(runs), not_checked=not_checked,
     )
 
 
@@ -260,8 +267,9 @@ def _contract_values(
 
 
 def _links(session: Session, start: datetime,
-           dismissed: dict[int, Dismissal]) -> Iterator[LinkRow]:
-    """Links that are not ok and used by an active resource: broken, redirected, unverifiable."""
+           dismissed: dict[int, Dismissal]) -> Iterator[tuple[int, LinkRow]]:
+    """Links that are not ok and used by an active resource: broken, redirected, unverifiable
+    (with their ids)."""
     state_order = case({state: i for i, state in enumerate(LINK_STATES)}, value=Link.state)
     query = (
         select(
@@ -281,7 +289,7 @@ def _links(session: Session, start: datetime,
         rows = list(group)
         (_, url, state, verdict, status, detail, since, first_failed, checked,
          target) = rows[0][:10]
-        yield LinkRow(
+        yield link_id, LinkRow(
             url=url, state=state, verdict=verdict, verdict_message=verdict_message(verdict),
             http_status=status, detail=detail,
             since=since, first_failed=first_failed, last_checked=checked,

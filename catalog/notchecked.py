@@ -44,6 +44,11 @@ def _compiled(patterns: tuple[str, ...]) -> LinkExclude:
     return LinkExclude(patterns)
 
 
+def state_label(state: str, reason: str | None) -> str:
+    """A link's state as the tables show it: "not checked (REASON)" for a link not checked."""
+    return f"not checked ({reason})" if reason else state
+
+
 def link_exclude(settings: Settings) -> LinkExclude:
     """The settings' `link_exclude`, compiled (once per set of patterns)."""
     return _compiled(tuple(settings.link_exclude))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from shelfcheck.catalog.models import Link, Resource
 from shelfcheck.config import Settings
+from shelfcheck.errors import UsageError
 
 CHECK_FALSE = "check: false"
 EXCLUDED = "excluded by link_exclude"
@@ -90,3 +91,12 @@ def not_checked(conn: Any, exclude: LinkExclude,
     found = {link_id: CHECK_FALSE for link_id in conn.scalars(query)}
     found.update((link_id, EXCLUDED) for link_id in excluded_links(conn, exclude, where))
     return found
+
+
+def refuse_not_checked(conn: Any, exclude: LinkExclude, links: dict[str, int]) -> None:
+    """A UsageError when one of the named links (URL -> link id) is not checked."""
+    skipped = not_checked(conn, exclude, [Link.id.in_(list(links.values()))])
+    for url, link_id in links.items():
+        if link_id in skipped:
+            raise UsageError(f"{url!r} is not checked ({skipped[link_id]}): see "
+                             "`shelfcheck links --state not_checked`", options=("url",))

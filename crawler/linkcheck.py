@@ -24,7 +24,7 @@ from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.linkstate import apply_run, assess_outage
 from shelfcheck.catalog.models import Link, LinkCheck, Provider, Resource, utcnow
-from shelfcheck.catalog.notchecked import LinkExclude, link_exclude, not_checked
+from shelfcheck.catalog.notchecked import LinkExclude, link_exclude, refuse_not_checked
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.catalog.states import RunKind
 from shelfcheck.config import Settings
@@ -124,11 +124,7 @@ def _scope(engine: Engine, provider: str | None, urls: Sequence[str] | None,
                 raise UsageError(f"{url!r} is not a link of any active resource in the "
                                  "catalog", options=("url",))
             ids.append(link_id)
-        skipped = not_checked(session, exclude, [Link.id.in_(ids)])
-        for url, link_id in zip(urls, ids, strict=True):
-            if link_id in skipped:
-                raise UsageError(f"{url!r} is not checked ({skipped[link_id]}): see "
-                                 "`shelfcheck links --state not_checked`", options=("url",))
+        refuse_not_checked(session, exclude, dict(zip(urls, ids, strict=True)))
         return provider_id, ids
 
 

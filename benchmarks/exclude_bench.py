@@ -49,10 +49,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / "catalog.yaml"
         write_catalog(path, args.links)
-        text = path.read_text(encoding="utf-8")
-        lines = text.splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
+        title = "      - title: Resource "
         for i, line in enumerate(lines):  # every 100th resource: check: false
-            if line.startswith("      - title: Resource ") and int(line.rsplit(" ", 1)[1]) % 100 == 0:
+            if line.startswith(title) and int(line.removeprefix(title)) % 100 == 0:
                 lines[i] = line + "\n        check: false"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         engine = open_database(f"sqlite:///{work}/bench.db")

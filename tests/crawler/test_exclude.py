@@ -7,9 +7,7 @@ then the listings and the report show them as not checked, and never as a proble
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,9 @@ from shelfcheck.catalog.catalogfile import load_catalog
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import ChangeEvent, LinkCheck
 from shelfcheck.catalog.sync import sync_catalog
+from tests.cli.test_dismiss import Site
 from tests.crawler.test_linkcheck import check_links, last_run, links_by_url
-from tests.loopback import PageHandler
+from tests.loopback import served
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "reports/schema/report.schema.json").read_text(encoding="utf-8"))
@@ -32,40 +31,20 @@ SCHEMA = json.loads((ROOT / "reports/schema/report.schema.json").read_text(encod
 CONFIG = """link_exclude = ['utm_source=guide', '/~member$']\nconfirm_after = 1\n"""
 
 
-class Site(ThreadingHTTPServer):
-    """200 for every path but /gone (404); logs each request's path."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        super().__init__(("127.0.0.1", 0), _Page)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
-
-    def pages(self) -> set[str]:
-        """The links requested: not robots.txt, nor the host's home and soft-404 probes."""
-        return {path for path in self.requests if path not in ("/robots.txt", "/")
-                and not path.startswith("/shelfcheck-probe-")}
-
-
-class _Page(PageHandler):
-    server: Site
-
-    def answer(self) -> tuple[int, dict[str, str], bytes]:
-        self.server.requests.append(self.path)
-        status = 404 if self.path == "/gone" else 200
-        page = f"<html><head><title>{self.path}</title></head><body>{self.path} " \
-               f"{'words ' * 120}</body></html>".encode()
-        return status, {"Content-Type": "text/html; charset=utf-8"}, page
+PAGES = {"/open": 200, "/gone": 404, "/members": 200, "/shared": 200, "/tracked": 200,
+         "/x/~member": 200, "/x/%7Emember": 200}
 
 
 @pytest.fixture
 def site() -> Iterator[Site]:
-    server = Site()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with served(Site()) as server:
+        yield server
+
+
+def pages(site: Site) -> set[str]:
+    """The links requested: not robots.txt, nor the host's home and soft-404 probes."""
+    return {path for path in site.requests if path not in ("/robots.txt", "/")
+            and not path.startswith("/shelfcheck-probe-")}
 
 
 def sync(db_url: str, folder: Path, sections: dict[str, list[dict[str, Any]]]) -> None:
@@ -107,10 +86,11 @@ def report(cli: Any, db_url: str, out: str) -> dict[str, Any]:
 
 def test_unchecked_links_get_no_request_and_leave_the_problems(
         cli: Any, db_url: str, tmp_path: Path, site: Site) -> None:
+    site.statuses.update(PAGES)
     sync(db_url, tmp_path, catalog(site))
     done = check_links(db_url, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert site.pages() == {"/open", "/gone", "/shared"}
+    assert pages(site) == {"/open", "/gone", "/shared"}
     assert "checked 3 links" in done.stdout
     assert "3 links not checked (check: false or link_exclude)" in done.stdout
     assert "checked 3/3 links" in done.stderr  # the progress counts only the checked ones
@@ -159,7 +139,7 @@ def test_unchecked_links_get_no_request_and_leave_the_problems(
         events_before = session.scalar(select(func.count(ChangeEvent.id)))
     done = check_links(db_url, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert site.pages() == {"/open", "/shared"}
+    assert pages(site) == {"/open", "/shared"}
     gone = links_by_url(engine)[site.url("/gone")]
     assert gone.state == "broken"  # its state does not move
     with transaction(engine) as session:
@@ -189,4 +169,4 @@ def test_a_named_url_that_is_not_checked_is_refused(db_url: str, tmp_path: Path,
         refused = check_links(db_url, tmp_path, "--url", site.url(path))
         assert refused.returncode == 2
         assert f"is not checked ({why})" in refused.stderr
-    assert site.pages() == set()
+    assert pages(site) == set()

@@ -91,6 +91,9 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
                     fail_on: str | None, fmt: str, wide: bool) -> None:
     """Check every active link of the catalog and keep each link's state across runs.
 
+    A link that every resource marks `check: false`, or that `link_exclude` matches, gets no
+    request (and --url refuses it).
+
     Progress goes to standard error: a bar on a terminal, a line per tenth of the links
     otherwise. Exit status: 0 a completed run, 1 broken links with --fail-on broken (or a
     failed run), 2 usage errors, 3 an inconclusive run (it looked like a local network failure).

@@ -118,7 +118,7 @@ def _sync_resources(session: Session, spec: CatalogSpec, sections: dict[str, Sec
     names = {section.id: name for name, section in sections.items()}
     columns = (Resource.id, Resource.section_id, Resource.title, Resource.url,
                Resource.provider_id, Resource.description, Resource.position, Resource.state,
-               Resource.link_id, Resource.updated_at)
+               Resource.link_id, Resource.updated_at, Resource.check)
     links = LinkIds(session)
     listed: set[int] = set()
     retire: list[Any] = []
@@ -126,7 +126,8 @@ def _sync_resources(session: Session, spec: CatalogSpec, sections: dict[str, Sec
         update(table).where(table.c.id == bindparam("b_id"))  # type: ignore[arg-type]
         .values(url=bindparam("b_url"), provider_id=bindparam("b_provider"),
                 description=bindparam("b_description"), position=bindparam("b_position"),
-                link_id=bindparam("b_link"), state="active", retired_at=None,
+                link_id=bindparam("b_link"), check=bindparam("b_check"), state="active",
+                retired_at=None,
                 updated_at=bindparam("b_updated"))
     )
     for sspec in spec.sections:
@@ -149,7 +150,7 @@ def _sync_resources(session: Session, spec: CatalogSpec, sections: dict[str, Sec
                     "title": rspec.title, "section_id": section_id, "provider_id": provider_id,
                     "url": rspec.url, "link_id": link_id, "description": rspec.description,
                     "position": position, "state": "active", "created_at": now,
-                    "updated_at": now})
+                    "updated_at": now, "check": rspec.check})
                 result.added.append(label)
                 continue
             changes = [
@@ -159,6 +160,7 @@ def _sync_resources(session: Session, spec: CatalogSpec, sections: dict[str, Sec
                     ("provider", old.provider_id, provider_id),
                     ("description", old.description, rspec.description),
                     ("position", old.position, position),
+                    ("check", old.check, rspec.check),
                 )
                 if was != new
             ]
@@ -173,7 +175,7 @@ def _sync_resources(session: Session, spec: CatalogSpec, sections: dict[str, Sec
                 updates.append({
                     "b_id": old.id, "b_url": rspec.url, "b_provider": provider_id,
                     "b_description": rspec.description, "b_position": position,
-                    "b_link": link_id,
+                    "b_link": link_id, "b_check": rspec.check,
                     # an unchanged restore keeps its updated_at
                     "b_updated": now if changes or old.link_id != link_id else old.updated_at})
         if inserts:

@@ -2,7 +2,7 @@
 
 `run_check_links` crawls in this process (Twisted's reactor starts once per process, so call it
 at most once per process), or, for a large catalog, shards the crawl by host over `link_workers`
-spawned processes (`crawler.linkshards`) and concludes the run here.
+spawned processes (`crawler.linkshards`), then concludes the run (`crawler.linkoutcome`).
 The run is recorded as a CrawlRun of kind "links"; its outcome is ``ok``,
 ``inconclusive`` (the outage guard: checks stored, no state moved, one `run_inconclusive` event)
 or ``failed``.
@@ -16,18 +16,17 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, exists, func, select
+from sqlalchemy import Engine, exists, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from shelfcheck.catalog.db import open_database, transaction
-from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.links import link_key
-from shelfcheck.catalog.linkstate import apply_run, assess_outage
-from shelfcheck.catalog.models import Link, LinkCheck, Provider, Resource, utcnow
+from shelfcheck.catalog.models import Link, Provider, Resource, utcnow
 from shelfcheck.catalog.notchecked import LinkExclude, link_exclude, refuse_not_checked
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.catalog.states import RunKind
 from shelfcheck.config import Settings
+from shelfcheck.crawler.linkoutcome import conclude_run, run_failed
 from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.errors import NotSynced, UsageError, short_error
 
@@ -136,15 +135,6 @@ def _scope(engine: Engine, provider: str | None, urls: Sequence[str] | None,
         return provider_id, ids
 
 
-def _no_url_count(engine: Engine, provider_id: int | None) -> int:
-    with engine.connect() as conn:
-        query = select(func.count(Resource.id)).where(Resource.link_id.is_(None),
-                                                       Resource.state == "active")
-        if provider_id is not None:
-            query = query.where(Resource.provider_id == provider_id)
-        return int(conn.scalar(query) or 0)
-
-
 def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
            link_ids: list[int] | None, progress: Progress | None) -> dict[str, Any]:
     """Crawl in this process, or sharded by host over `link_workers` processes."""
@@ -230,88 +220,12 @@ def run_check_links(
                 finish_run(session, run_id, "failed", detail=f"crawl failed: {exc}")
             return StepResult("links", "failed", run_id, f"the crawl failed: {exc}")
         try:
-            return _conclude(settings, engine, run_id, provider_id, link_ids, crawl,
-                             time.monotonic() - started)
+            return conclude_run(settings, engine, run_id, provider_id, link_ids, crawl,
+                                time.monotonic() - started)
         except Exception as exc:  # e.g. the database went away: no link state moved
             logger.error("concluding the link check failed: %s", short_error(exc),
                          exc_info=not isinstance(exc, SQLAlchemyError))
-            return _failed(engine, run_id, f"concluding the run failed, no link state was "
-                           f"changed: {short_error(exc)}")
+            return run_failed(engine, run_id, f"concluding the run failed, no link state was "
+                              f"changed: {short_error(exc)}")
     finally:
         engine.dispose()
-
-
-def _failed(engine: Engine, run_id: int, detail: str) -> StepResult:
-    try:
-        with transaction(engine) as session:
-            finish_run(session, run_id, "failed", detail=detail)
-    except Exception as exc:  # the next run marks it aborted
-        logger.error("could not record the failure of run %s: %s", run_id, short_error(exc))
-    return StepResult("links", "failed", run_id, detail)
-
-
-def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
-              link_ids: list[int] | None, crawl: dict[str, Any], elapsed: float) -> StepResult:
-    if not crawl["error"]:
-        from shelfcheck.crawler.content.sinks import mark_sinks
-
-        with engine.begin() as conn:  # over every shard's checks: links sent to one page
-            mark_sinks(conn, run_id)
-    with engine.connect() as conn:
-        verdicts = dict(conn.execute(
-            select(LinkCheck.verdict, func.count(LinkCheck.id))
-            .where(LinkCheck.run_id == run_id).group_by(LinkCheck.verdict)
-        ).all())
-    stored = sum(verdicts.values())
-    stats: dict[str, Any] = {
-        "links": crawl["total"], "checked": stored, "verdicts": verdicts,
-        "no_url": _no_url_count(engine, provider_id) if link_ids is None else 0,
-        "requests": crawl["requests"], "elapsed_s": round(elapsed, 2),
-        "finish_reason": crawl["finish_reason"], "workers": crawl.get("workers", 1),
-        "not_due": crawl.get("not_due", 0), "not_checked": crawl.get("not_checked", 0),
-    }
-    if crawl["error"]:
-        with transaction(engine) as session:
-            finish_run(session, run_id, "failed", stats, detail=str(crawl["error"]))
-        return StepResult("links", "failed", run_id, f"the crawl failed: {crawl['error']}",
-                          stats)
-    with transaction(engine) as session:
-        guard = assess_outage(session, run_id, settings.outage_threshold,
-                              canary_failure=crawl["canary_failure"])
-        stats.update(hosts=guard.hosts, failing_hosts=guard.failing_hosts)
-        if guard.inconclusive:
-            run = finish_run(session, run_id, "inconclusive", stats, detail=guard.reason)
-            record_event(session, "run_inconclusive", run=run, detail=guard.reason)
-            return StepResult("links", "inconclusive", run_id,
-                              f"inconclusive: {guard.reason}; no link state was changed", stats)
-    from shelfcheck.text import plural
-
-    unchecked = crawl["total"] - stored
-    detail = None
-    if unchecked > 0:
-        detail = (f"{plural(unchecked, 'link was', 'links were')} not checked "
-                  f"({crawl['finish_reason'] or 'the crawl stopped early'})")
-        stats["unchecked"] = unchecked
-    with transaction(engine) as session:  # the states move together with the run's outcome
-        stats["events"] = apply_run(session, run_id, settings.confirm_after)
-        broken = session.scalar(
-            select(func.count(Link.id)).where(
-                Link.state == "broken",
-                Link.id.in_(select(LinkCheck.link_id).where(LinkCheck.run_id == run_id)),
-            )
-        ) or 0
-        stats["broken"] = int(broken)
-        finish_run(session, run_id, "ok", stats, detail=detail)
-    summary = f"checked {plural(stored, 'link')}: " + ", ".join(
-        f"{n} {v}" for v, n in sorted(verdicts.items(), key=lambda kv: -kv[1])
-    ) if stored else "no links to check"
-    if stats["not_due"]:
-        summary += (f"; {stats['not_due']} ok links not due yet "
-                    f"(recheck_every = {settings.recheck_every:g} days)")
-    if stats["not_checked"]:
-        summary += (f"; {plural(stats['not_checked'], 'link')} not checked "
-                    "(check: false or link_exclude)")
-    if detail:
-        summary += f"; {detail}"
-    return StepResult("links", "ok", run_id, summary, stats)
-

@@ -4,8 +4,9 @@ Each link is one `Task` that may take several requests: HEAD then GET, redirect 
 by hand, so the chain and each hop's status are recorded and every hop obeys robots.txt, the
 per-host limit and the address guard), retries with backoff, and waits for Retry-After, all
 within the link's deadline. The jobs live in their own modules: feeding (`crawler.linkfeed`),
-the task and its requests (`crawler.linktask`), retries (`crawler.linkretry`), the failure
-classifier (`crawler.failures`) and the page call-outs (`crawler.linkjudge`).
+the task and its requests (`crawler.linktask`), answer handling (`crawler.linkanswers`), retries
+(`crawler.linkretry`), the failure classifier (`crawler.failures`) and the page call-outs
+(`crawler.linkjudge`).
 No input leaves a link open: an exception while handling an answer ends it as `check_error`.
 """
 
@@ -17,31 +18,17 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import scrapy
-from scrapy.http import Response
 from scrapy.utils.defer import _schedule_coro
-from twisted.python.failure import Failure
 
 from shelfcheck.catalog.verdicts import FAILING
-from shelfcheck.crawler.content.hooks import wall_of
-from shelfcheck.crawler.failures import (
-    REDIRECTS,
-    failure_verdict,
-    status_verdict,
-)
+from shelfcheck.crawler.linkanswers import PROBE_KINDS, LinkAnswers
 from shelfcheck.crawler.linkfeed import Feeder
 from shelfcheck.crawler.linkjudge import PageJudge, Probe
 from shelfcheck.crawler.linkretry import LinkRetries, Tarpit
 from shelfcheck.crawler.linksource import LinkRow, LinkSource
-from shelfcheck.crawler.linktask import (
-    Hop,
-    Task,
-    build_request,
-    first_method,
-    result_item,
-)
+from shelfcheck.crawler.linktask import Task, build_request, first_method, result_item
 from shelfcheck.errors import short_error
 
-PROBE_KINDS = ("probe", "home")
 _log = logging.getLogger("links")  # the spider's own logger name
 
 if TYPE_CHECKING:
@@ -49,7 +36,7 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
 
-class LinkSpider(scrapy.Spider):
+class LinkSpider(LinkAnswers, scrapy.Spider):
     """Checks the catalog's links; yields one result dict per link."""
 
     name = "links"
@@ -251,98 +238,3 @@ class LinkSpider(scrapy.Spider):
         yield from self._done(task, "check_error",
                               detail=f"shelfcheck could not handle the answer: "
                                      f"{type(exc).__name__}: {short_error(exc)}")
-
-    def _guarded(self, task: Task, steps: Iterator[Any]) -> list[Any]:
-        try:
-            return list(steps)
-        except Exception as exc:
-            return list(self._crashed(task, exc))
-
-    def on_error(self, failure: Failure) -> list[Any]:
-        request = failure.request  # type: ignore[attr-defined]
-        task: Task = request.cb_kwargs["task"]
-        return self._guarded(task, self._on_error(task, request, failure))
-
-    def on_response(self, response: Response, task: Task) -> list[Any]:
-        return self._guarded(task, self._on_response(response, task))
-
-    def _on_error(self, task: Task, request: scrapy.Request,
-                  failure: Failure) -> Iterator[Any]:
-        verdict, detail = failure_verdict(failure.value, request.url)
-        if verdict == "timeout":
-            self.retries.check_deadline(task, "no answer within")
-        if task.method == "HEAD" and not task.fell_back and verdict not in ("blocked",
-                                                                             "dns_error"):
-            yield self._fall_back(task, request.url, f"HEAD failed ({verdict})")
-            return
-        if verdict in ("timeout", "connection_error"):
-            retry = self.retries.retry(task, request, verdict)
-            if retry is not None:
-                yield retry
-                return
-        if task.attempts:
-            detail = f"{detail} (after {task.attempts} retries)"
-        yield from self._done(task, verdict, detail=detail)
-
-    def _fall_back(self, task: Task, url: str, why: str) -> scrapy.Request:
-        """HEAD is a shortcut, never a verdict: check with GET instead."""
-        task.fell_back = True
-        task.notes.append(f"{why}; checked with GET")
-        task.method = "GET"
-        return self._request(task, url, "GET", conditional=not task.chain)
-
-    def _on_response(self, response: Response, task: Task) -> Iterator[Any]:
-        status = response.status
-        task.latency += float(response.meta.get("download_latency") or 0.0)
-        request = response.request
-        assert request is not None
-        location = response.headers.get(b"Location")
-        if status in REDIRECTS and location:
-            yield from self._follow(task, response, location)
-            return
-        if task.method == "HEAD" and not task.fell_back and not (
-                200 <= status < 300 or status == 304):
-            yield self._fall_back(task, response.url, f"HEAD answered {status}")
-            return
-        again, why = self.retries.after_status(task, request, status, response.headers)
-        if again is not None:
-            yield again
-            return
-        if why is not None:
-            yield from self._done(task, "rate_limited", status=status, final_url=response.url,
-                                  detail=why)
-            return
-        bad = status_verdict(status, challenge=b"cf-mitigated" in response.headers,
-                             wall=wall_of(response))
-        if bad is not None:
-            verdict, detail = bad
-            if verdict == "server_error" and task.attempts:
-                detail = f"{detail} (after {task.attempts} retries)"
-            yield from self._done(task, verdict, status=status, final_url=response.url,
-                                  detail=detail)
-            return
-        if task.kind in PROBE_KINDS:
-            yield from self.judge.probe_done(task, response)
-            return
-        if status == 304:
-            yield from self._done(task, "ok", status=304, final_url=response.url,
-                                  detail="not modified since the last check")
-            return
-        yield from self.judge.judge(task, response)
-
-    def _follow(self, task: Task, response: Response, location: bytes | str,
-                via: str | None = None) -> Iterator[Any]:
-        status = response.status
-        try:
-            target = task.hop(response.url, status, location, self.max_redirects, via)
-        except Hop as end:
-            yield from self._done(task, end.verdict, status=status, final_url=end.target,
-                                  detail=end.detail)
-            return
-        self.retries.check_deadline(task, "no final answer within")
-        method = "GET" if status == 303 and task.method != "HEAD" else task.method
-        try:
-            yield self._request(task, target, method)
-        except ValueError as exc:
-            yield from self._done(task, "invalid_url", status=status, final_url=target,
-                                  detail=f"redirects to an invalid URL: {exc}")

@@ -1,9 +1,9 @@
 """The link spider's answer handling: what a response or a failed request means for its task.
 
-A redirect is followed by hand (`Task.hop`), a failed HEAD falls back to GET, timeouts, resets,
-429 and 503 go to the retries (`crawler.linkretry`), a bad status ends the task with its verdict
-(`crawler.failures`), and a 200 goes to the page judge (`crawler.linkjudge`). An exception while
-handling an answer ends the task through the spider's `_crashed`, never leaving it open.
+A redirect is followed by hand (`Task.hop`), a failed HEAD falls back to GET, timeouts, failed
+connections, 429 and 5xx answers go to the retries (`crawler.linkretry`), a bad status ends the
+task with its verdict (`crawler.failures`), and a 200 goes to the page judge (`crawler.linkjudge`).
+An exception while handling an answer ends the task through the spider's `_crashed`.
 """
 
 from __future__ import annotations

@@ -82,7 +82,9 @@ def test_the_pin_matches_the_installed_scrapy() -> None:
 
 
 def test_the_attributes_the_overrides_touch_exist() -> None:
-    from twisted.internet import reactor
+    # A memory reactor: importing twisted.internet.reactor would install the default one in this
+    # worker, and the in-process crawler tests after it need the asyncio reactor.
+    from twisted.internet.testing import MemoryReactorClock
 
     slot = Slot(concurrency=2, delay=0, jitter=0)
     for attr in ("queue", "transferring", "latercall", "lastseen", "download_delay",
@@ -90,7 +92,7 @@ def test_the_attributes_the_overrides_touch_exist() -> None:
         assert hasattr(slot, attr), f"Slot.{attr}"
     assert list(inspect.signature(Downloader._wait_for_download).parameters) == [
         "self", "slot", "request", "queue_dfd"]
-    pool = HTTPConnectionPool(reactor, persistent=True)
+    pool = HTTPConnectionPool(MemoryReactorClock(), persistent=True)
     assert hasattr(pool, "_factory") and hasattr(pool, "maxPersistentPerHost")
     for attr in ("_pool", "_contextFactory"):
         assert attr in inspect.getsource(HTTP11DownloadHandler.__init__), attr

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shelfcheck.catalog.catalogfile import _LineLoader, load_catalog, parse_catalog
+from shelfcheck.catalog.catalogfile import LineLoader, load_catalog, parse_catalog
 from shelfcheck.errors import CatalogFileError
 from tests.catalog.test_catalog_sync import SMALL, write
 
 
 def whole(path: Path) -> object:
     """The spec of the file parsed at once (the reference)."""
-    data = yaml.load(path.read_text(), Loader=_LineLoader)  # a safe loader
+    data = yaml.load(path.read_text(), Loader=LineLoader)  # a safe loader
     return parse_catalog(data, str(path), load_catalog(path).sha256)
 
 

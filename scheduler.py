@@ -7,6 +7,9 @@ was down survive a restart: missed runs are coalesced into one, run late within
 `schedule_misfire_grace_time`. Each job takes the database run lock (a held lock is logged as a
 skip) and runs its step in a child process limited to `job_time_limit` seconds. SIGTERM/SIGINT stop
 a running step cleanly (its run is marked `aborted`) and end the process.
+
+The jobs and their triggers are in `shelfcheck.schedule.cron`, the job store and the plan of
+`schedule --list` in `shelfcheck.schedule.store`.
 """
 
 from __future__ import annotations
@@ -18,121 +21,21 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.job import Job
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine
 
 from shelfcheck.config import Settings
-from shelfcheck.errors import ConfigError, LockHeld
+from shelfcheck.errors import LockHeld
+from shelfcheck.schedule.cron import JOBS, job_specs, scheduler_timezone
+from shelfcheck.schedule.store import open_job_store, same_trigger, stored_jobs
 
 log = logging.getLogger("shelfcheck.scheduler")
-
-JOBSTORE_TABLE = "apscheduler_jobs"
-# job -> (its cron key, the refresh steps it runs)
-JOBS: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "links": ("schedule_links", ("sync", "links", "exports")),
-    "listings": ("schedule_listings", ("sync", "listings", "exports")),
-    "report": ("schedule_report", ("report",)),
-}
-_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A configured job: its name, cron key and expression, and trigger."""
-
-    kind: str
-    key: str
-    expression: str
-    trigger: CronTrigger
-
-
-def scheduler_timezone(settings: Settings) -> ZoneInfo:
-    """The `timezone` key as a ZoneInfo, or ConfigError naming the key."""
-    try:
-        return ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{settings.sources.get('timezone', 'configuration')}: key 'timezone': "
-            f"unknown time zone {settings.timezone!r} (use an IANA name such as Europe/Berlin)"
-        ) from None
-
-
-def _crontab_weekdays(field: str) -> str:
-    """A crontab weekday field (0 or 7 = Sunday) as APScheduler weekday names (0 = Monday)."""
-    if not any(c.isdigit() for c in field):
-        return field
-
-    def day(token: str) -> int:
-        if token.isdigit() and int(token) <= 7:
-            return int(token)
-        if token.lower() in _CRON_DAYS:
-            return _CRON_DAYS.index(token.lower())
-        raise ValueError(f"bad weekday {token!r}")
-
-    days: set[int] = set()
-    for part in field.split(","):
-        span, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if span == "*":
-            low, high = 0, 6
-        elif "-" in span:
-            first, last = span.split("-", 1)
-            low, high = day(first), day(last)
-        else:
-            low = day(span)
-            high = 6 if step_text else low
-        if low > high or step < 1:
-            raise ValueError(f"bad weekday range {part!r}")
-        days.update(d % 7 for d in range(low, high + 1, step))
-    return ",".join(_CRON_DAYS[d] for d in sorted(days))
-
-
-def parse_cron(expression: str, timezone: ZoneInfo, jitter: int | None = None) -> CronTrigger:
-    """A crontab expression ("minute hour day month weekday", weekday 0/7 = Sunday) as a trigger.
-
-    Six fields put seconds first ("second minute hour day month weekday").
-    """
-    fields = expression.split()
-    if len(fields) not in (5, 6):
-        raise ValueError(
-            f"expected 5 fields (minute hour day month weekday), got {len(fields)}"
-        )
-    second = fields.pop(0) if len(fields) == 6 else "0"
-    minute, hour, day, month, weekday = fields
-    return CronTrigger(
-        second=second, minute=minute, hour=hour, day=day, month=month,
-        day_of_week=_crontab_weekdays(weekday), timezone=timezone, jitter=jitter or None,
-    )
-
-
-def job_specs(settings: Settings) -> list[JobSpec]:
-    """The configured jobs; a cron expression that does not parse is a ConfigError naming it."""
-    timezone = scheduler_timezone(settings)
-    specs = []
-    for kind, (key, _steps) in JOBS.items():
-        expression = getattr(settings, key)
-        try:
-            trigger = parse_cron(expression, timezone, settings.schedule_jitter)
-        except ValueError as exc:
-            raise ConfigError(
-                f"{settings.sources.get(key, 'configuration')}: key '{key}': "
-                f"{expression!r} is not a valid cron expression: {exc}"
-            ) from None
-        specs.append(JobSpec(kind, key, expression, trigger))
-    return specs
 
 
 @dataclass
@@ -194,27 +97,6 @@ def _on_missed(event: JobExecutionEvent) -> None:
                 event.job_id, event.scheduled_run_time)
 
 
-def open_job_store(engine: Engine, scheduler: BaseScheduler) -> SQLAlchemyJobStore:
-    """The job store in the catalog database, its table created when missing."""
-    store = SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)
-    try:
-        store.start(scheduler, "default")
-    except DBAPIError:  # another process created the table at the same moment
-        if not inspect(engine).has_table(JOBSTORE_TABLE):
-            raise
-        store.start(scheduler, "default")
-    return store
-
-
-def _stored_jobs(store: SQLAlchemyJobStore) -> dict[str, Job]:
-    return {job.id: job for job in store.get_all_jobs()}
-
-
-def _same_trigger(job: Job, spec: JobSpec) -> bool:
-    """True when a stored job still has the configured trigger (fields, time zone, jitter)."""
-    return repr(job.trigger) == repr(spec.trigger)
-
-
 def build_scheduler(
     settings: Settings, engine: Engine, *, stop: threading.Event | None = None,
     targets: Mapping[str, str] | None = None,
@@ -232,11 +114,11 @@ def build_scheduler(
     )
     store = open_job_store(engine, scheduler)  # the scheduler starts it again: harmless
     scheduler.add_jobstore(store, "default")
-    stored = _stored_jobs(store)
+    stored = stored_jobs(store)
     for spec in specs:
         options: dict[str, Any] = {}
         old = stored.pop(spec.kind, None)
-        if old is not None and _same_trigger(old, spec):
+        if old is not None and same_trigger(old, spec):
             options["next_run_time"] = old.next_run_time
         scheduler.add_job(
             run_job, spec.trigger, args=[spec.kind], id=spec.kind,
@@ -251,37 +133,6 @@ def build_scheduler(
     _context = _Context(settings, engine, stop or threading.Event(), targets,
                         threading.Condition())
     return scheduler
-
-
-@dataclass(frozen=True)
-class PlannedJob:
-    """A job as `schedule --list` shows it."""
-
-    spec: JobSpec
-    next_run_time: datetime | None  # stored, or computed from now for a new or changed job
-    missed: datetime | None  # the latest run time that passed while no scheduler ran
-    runs_at_start: bool  # the missed run is within the grace time: it runs once at start
-
-
-def planned_jobs(settings: Settings, engine: Engine, now: datetime) -> list[PlannedJob]:
-    """Each configured job with the time it runs next, as a started scheduler would see it."""
-    stored = _stored_jobs(open_job_store(engine, BlockingScheduler()))
-    timezone = scheduler_timezone(settings)
-    grace = timedelta(seconds=settings.schedule_misfire_grace_time)
-    planned = []
-    for spec in job_specs(settings):
-        plain = parse_cron(spec.expression, timezone)  # without jitter: stable times
-        old = stored.get(spec.kind)
-        next_run: datetime | None = plain.get_next_fire_time(None, now)
-        missed: datetime | None = None
-        if old is not None and _same_trigger(old, spec):
-            next_run = old.next_run_time
-            while next_run is not None and next_run <= now:
-                missed = next_run
-                next_run = plain.get_next_fire_time(missed, missed + timedelta(seconds=1))
-        planned.append(PlannedJob(spec, next_run, missed,
-                                  missed is not None and now - missed <= grace))
-    return planned
 
 
 class _Shutdown(BaseException):
@@ -337,18 +188,3 @@ def _shutdown(scheduler: BlockingScheduler) -> None:
     """Stop the scheduler's loop without waiting for running jobs (they see `stop`)."""
     with contextlib.suppress(SchedulerNotRunningError):
         scheduler.shutdown(wait=False)
-
-
-def describe_next(job: PlannedJob) -> str:
-    """The next-run column of `schedule --list`."""
-    def fmt(moment: datetime) -> str:
-        return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
-
-    if job.next_run_time is None:
-        return "paused"
-    if job.missed is None:
-        return fmt(job.next_run_time)
-    if job.runs_at_start:
-        return f"at start (missed {fmt(job.missed)}), then {fmt(job.next_run_time)}"
-    return (f"{fmt(job.next_run_time)} (missed {fmt(job.missed)}, "
-            "older than schedule_misfire_grace_time: skipped)")

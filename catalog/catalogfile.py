@@ -1,8 +1,8 @@
 """Read and validate a catalog file (YAML), with errors that name the file and the line.
 
-`CatalogReader` reads a file a section at a time (what `catalog sync` streams into the
-database); `load_catalog` keeps every section; `parse_catalog` checks data already parsed.
-The YAML side is `catalogyaml`, the specs and their checks are `catalogspec`.
+`CatalogReader` reads a file a section at a time (`catalog.yamllines`), checked as it is read
+(`catalog.catalogcheck`): what `catalog sync` streams into the database. `load_catalog` keeps
+every section in one `catalog.catalogspec.CatalogSpec`; `parse_catalog` checks parsed data.
 """
 
 from __future__ import annotations
@@ -15,21 +15,20 @@ from typing import Any
 
 import yaml
 
+from shelfcheck.catalog.catalogcheck import CatalogCheck
 from shelfcheck.catalog.catalogspec import (
     SCHEMA,
-    CatalogCheck,
     CatalogSpec,
     ProviderSpec,
     RecipeValidator,
     ResourceSpec,
     SectionSpec,
-    with_lines,
 )
-from shelfcheck.catalog.catalogyaml import NOT_A_MAPPING, LineLoader, LineMap, walk_sections
+from shelfcheck.catalog.yamllines import NOT_A_MAPPING, LineMap, walk_sections, with_lines
 from shelfcheck.errors import CatalogFileError
 
 __all__ = [
-    "SCHEMA", "CatalogFileError", "CatalogReader", "CatalogSpec", "LineLoader", "ProviderSpec",
+    "SCHEMA", "CatalogFileError", "CatalogReader", "CatalogSpec", "ProviderSpec",
     "RecipeValidator", "ResourceSpec", "SectionSpec", "load_catalog", "packaged_catalog_path",
     "parse_catalog",
 ]

@@ -120,3 +120,11 @@ def normalize_url(url: str) -> str:
 def host_of(url: str) -> str:
     """The host (with a non-default port) of a normalized URL."""
     return urlsplit(url).netloc.rsplit("@", 1)[-1]
+
+
+def url_key(url: str) -> str:
+    """The form under which the catalog compares addresses: normalized, else as written."""
+    try:
+        return normalize_url(url)
+    except InvalidURL:
+        return url.strip()

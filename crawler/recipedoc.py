@@ -1,5 +1,5 @@
 """The key tables of docs/listings.md, generated from the recipe's one declaration
-(`crawler.recipe`) and the presets (`crawler.presets`); a test keeps the document equal."""
+(`crawler.recipemodel`) and the presets (`crawler.presets`); a test keeps the document equal."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from shelfcheck.crawler.presets import PRESETS
-from shelfcheck.crawler.recipe import FieldSpec, Recipe
+from shelfcheck.crawler.recipemodel import FieldSpec, Recipe
 
 TABLES = ("recipe-keys", "field-keys", "presets")
 

@@ -12,11 +12,12 @@ from datetime import datetime
 
 from parsel import Selector
 
+from shelfcheck.crawler.extract.hcalendar import hcalendar_candidates
 from shelfcheck.crawler.extract.ical import FeedEvent, feed_candidates
 from shelfcheck.crawler.extract.model import Candidate, Page
 from shelfcheck.crawler.extract.platform import platform_ids, statuses
 from shelfcheck.crawler.extract.selectors import Scopes, select_field, when_parts
-from shelfcheck.crawler.extract.structured import hcalendar_candidates, schema_candidates
+from shelfcheck.crawler.extract.structured import schema_candidates
 from shelfcheck.crawler.recipe import Recipe
 
 

@@ -1,12 +1,11 @@
-"""schema.org data (JSON-LD, microdata, RDFa via extruct) and hCalendar, read as candidates.
+"""schema.org data (JSON-LD, microdata, RDFa via extruct), read as candidates.
 
 Read: Event (and its subtypes), Course with hasCourseInstance, CourseInstance, and Product with
 Offer. Only nodes that describe the item are used: their `url`/`@id` is the item's URL or the
 page's, or, on a detail page, the one such node carrying no URL, or the one node whose URL differs
 from the page's only in its query (display parameters such as LibCal's `?hs=a`). Nodes about
 other pages (related products, breadcrumbs) are ignored. An Offer whose `priceValidUntil` has
-passed is stale and ignored. hCalendar gives only start and end (its `summary` class often marks
-a description).
+passed is stale and ignored. hCalendar (`crawler.extract.hcalendar`) gives only start and end.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from collections.abc import Iterator
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-from parsel import Selector
 
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 from shelfcheck.crawler.extract.dates import parse_instant
@@ -90,14 +87,16 @@ def _first(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A property value as text: the first of a list, the name or @id of a node."""
     value = _first(value)
     if isinstance(value, dict):
         value = value.get("name") or value.get("@id") or ""
     return clean(str(value)) if value is not None else ""
 
 
-def _key(url: str | None) -> str | None:
+def match_key(url: str | None) -> str | None:
+    """The normalized URL without its fragment, under which nodes and items are matched."""
     if not url:
         return None
     try:
@@ -108,14 +107,14 @@ def _key(url: str | None) -> str | None:
 
 def node_url(node: dict[str, Any]) -> str | None:
     """The URL a node describes: `url`, else its `@id` without the fragment."""
-    return _text(node.get("url")) or (_text(node.get("@id")).split("#", 1)[0] or None)
+    return value_text(node.get("url")) or (value_text(node.get("@id")).split("#", 1)[0] or None)
 
 
 def matching_nodes(nodes: list[dict[str, Any]], urls: list[str | None], *,
                    allow_unnamed: bool) -> list[dict[str, Any]]:
     """Nodes about one of `urls`; else, if allowed, the single node that names no URL."""
-    keys = {k for k in (_key(u) for u in urls) if k}
-    matched = [n for n in nodes if _key(node_url(n)) in keys]
+    keys = {k for k in (match_key(u) for u in urls) if k}
+    matched = [n for n in nodes if match_key(node_url(n)) in keys]
     if matched:
         return matched
     unnamed = [n for n in nodes if not node_url(n)]
@@ -124,14 +123,15 @@ def matching_nodes(nodes: list[dict[str, Any]], urls: list[str | None], *,
     if allow_unnamed:
         # a detail page's own node may drop display parameters of the link (LibCal's ?hs=a)
         paths = {k.split("?", 1)[0] for k in keys}
-        same_path = [n for n in nodes if (_key(node_url(n)) or "?").split("?", 1)[0] in paths]
+        same_path = [n for n in nodes if (match_key(node_url(n)) or "?").split("?", 1)[0] in paths]
         if len(same_path) == 1:
             return same_path
     return []
 
 
-def _instant(value: Any, tz: str, *, end: bool) -> datetime | None:
-    text = _text(value)
+def value_instant(value: Any, tz: str, *, end: bool) -> datetime | None:
+    """A date or time value in `tz`; a bare end date is the end of that day."""
+    text = value_text(value)
     parsed = parse_instant(text, tz=tz) if text else None
     if parsed is not None and end and len(text) == 10:
         parsed = datetime.combine(parsed.date(), time(23, 59), tzinfo=parsed.tzinfo)
@@ -151,7 +151,7 @@ def _offers(node: dict[str, Any], currency: str, now: datetime) -> tuple[Fees | 
     for offer in offers:
         if not isinstance(offer, dict) or "AggregateOffer" in _types(offer):
             continue
-        valid = _text(offer.get("priceValidUntil"))
+        valid = value_text(offer.get("priceValidUntil"))
         if valid:
             until = parse_instant(valid, tz="UTC")
             if until is not None and until.date() < now.date():
@@ -161,14 +161,14 @@ def _offers(node: dict[str, Any], currency: str, now: datetime) -> tuple[Fees | 
         price = offer.get("price")
         if price is None and isinstance(spec, dict):
             price = spec.get("price")
-        cur = _text(offer.get("priceCurrency")) or (
-            _text(spec.get("priceCurrency")) if isinstance(spec, dict) else "") or currency
+        cur = value_text(offer.get("priceCurrency")) or (
+            value_text(spec.get("priceCurrency")) if isinstance(spec, dict) else "") or currency
         try:
             amount = Decimal(str(_first(price)).replace(",", "")).quantize(Decimal("0.01"))
         except (InvalidOperation, ValueError):
             continue
-        label = _text(offer.get("name")) or _text(offer.get("eligibleCustomerType")) or _text(
-            offer.get("category"))
+        label = (value_text(offer.get("name")) or value_text(offer.get("eligibleCustomerType"))
+                 or value_text(offer.get("category")))
         tiers.append(Tier(label, amount, cur.upper(), str(_first(price))))
     if not tiers:
         return None, "stale offer (priceValidUntil passed)" if stale else ""
@@ -196,7 +196,7 @@ def _identity(node: dict[str, Any], source: str, kind: str) -> list[Candidate]:
     offers = node.get("offers")
     for offer in (offers if isinstance(offers, list) else [offers]):
         if isinstance(offer, dict):
-            availability = _text(offer.get("availability")).rsplit("/", 1)[-1]
+            availability = value_text(offer.get("availability")).rsplit("/", 1)[-1]
             if availability in _AVAILABILITY:
                 out.append(Candidate("status", _AVAILABILITY[availability], source,
                                      f"{kind} offers availability", availability))
@@ -209,13 +209,13 @@ def node_candidates(node: dict[str, Any], source: str, *, tz: str, currency: str
     """The candidates one schema.org node gives."""
     kind = "/".join(_types(node))
     out: list[Candidate] = []
-    name = _text(node.get("name"))
+    name = value_text(node.get("name"))
     if name:
         out.append(Candidate("title", name, source, f"{kind} name", name))
     url = node_url(node)
     if url:
         out.append(Candidate("url", url, source, f"{kind} url", url))
-    description = _text(node.get("description"))
+    description = value_text(node.get("description"))
     if description:
         out.append(Candidate("description", description, source, f"{kind} description"))
     timed = node
@@ -224,14 +224,14 @@ def node_candidates(node: dict[str, Any], source: str, *, tz: str, currency: str
         choices = [i for i in (instances if isinstance(instances, list) else [instances])
                    if isinstance(i, dict)]
         upcoming = [i for i in choices
-                    if (e := _instant(i.get("endDate") or i.get("startDate"), tz, end=True))
+                    if (e := value_instant(i.get("endDate") or i.get("startDate"), tz, end=True))
                     and e >= now]
         timed = (upcoming or choices or [node])[0]
     for field, key in (("start", "startDate"), ("end", "endDate")):
-        value = _instant(timed.get(key), tz, end=field == "end")
+        value = value_instant(timed.get(key), tz, end=field == "end")
         if value is not None:
-            out.append(Candidate(field, value, source, f"{kind} {key}", _text(timed.get(key))))
-    status = _text(node.get("eventStatus"))
+            out.append(Candidate(field, value, source, f"{kind} {key}", value_text(timed.get(key))))
+    status = value_text(node.get("eventStatus"))
     if status.endswith("EventCancelled"):
         out.append(Candidate("cancelled", True, source, f"{kind} eventStatus", status))
     out.extend(_identity(node, source, kind))
@@ -261,72 +261,4 @@ def schema_candidates(page: Page, syntax: str, *, urls: list[str | None], fragme
     out: list[Candidate] = []
     for node in chosen[:1]:
         out.extend(node_candidates(node, syntax, tz=tz, currency=currency, now=now))
-    return out
-
-
-def _classic_value(node: Selector) -> str:
-    """A classic microformat property value: the value-class pattern, abbr/time attributes."""
-    titled = node.css(".value-title::attr(title)").get()
-    if titled:
-        return titled
-    values = node.css(".value")
-    if values:
-        return " ".join(_classic_value(v) for v in values)
-    attrs = node.attrib
-    tag = node.root.tag if isinstance(node.root.tag, str) else ""
-    if tag == "abbr" and attrs.get("title"):
-        return attrs["title"]
-    if tag in ("time", "ins", "del") and attrs.get("datetime"):
-        return attrs["datetime"]
-    if tag in ("data", "input") and attrs.get("value"):
-        return attrs["value"]
-    return clean(" ".join(node.css("::text").getall()))
-
-
-def _classic_events(selector: Selector) -> list[dict[str, Any]]:
-    """Classic hCalendar (class "vevent"): dtstart, dtend and url, read with parsel."""
-    events = []
-    for event in selector.css(".vevent"):
-        found: dict[str, Any] = {}
-        for prop, key in (("dtstart", "start"), ("dtend", "end")):
-            nodes = event.css(f".{prop}")
-            if nodes:
-                found[key] = [_classic_value(nodes[0])]
-        url = event.css("a.url::attr(href), .url a::attr(href)").get()
-        if url:
-            found["url"] = [url]
-        events.append(found)
-    return events
-
-
-def _mf_events(items: list[Any]) -> Iterator[dict[str, Any]]:
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        if "h-event" in (item.get("@type") or item.get("type") or []):
-            yield item
-        yield from _mf_events(item.get("children", []))
-
-
-def hcalendar_candidates(page: Page, *, urls: list[str | None], fragment: str | None,
-                         detail: bool, tz: str) -> list[Candidate]:
-    """Start and end from hCalendar markup about the item: classic "vevent" (read directly;
-    mf2py's backwards-compatible parse is slow) and microformats2 "h-event" (via extruct)."""
-    scope = Selector(text=fragment) if fragment is not None else page.selector
-    events = _classic_events(scope) if "vevent" in (fragment or page.text) else []
-    if "h-event" in (fragment or page.text):
-        events += list(_mf_events(page.structured("microformat", fragment)))
-    if not events:
-        return []
-    keys = {k for k in (_key(u) for u in urls) if k}
-    chosen = [e for e in events if _key(_text(e.get("url"))) in keys]
-    if not chosen and (fragment is not None or (detail and len(events) == 1)):
-        chosen = events[:1]
-    out: list[Candidate] = []
-    for event in chosen[:1]:
-        for field, key in (("start", "start"), ("end", "end")):
-            value = _instant(event.get(key), tz, end=field == "end")
-            if value is not None:
-                out.append(Candidate(field, value, "hcalendar", f"h-event {key}",
-                                     _text(event.get(key))))
     return out

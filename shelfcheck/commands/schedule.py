@@ -28,15 +28,17 @@ def schedule_cmd(app: App, list_only: bool, log_file: str | None, log_level: str
     """
     from shelfcheck import scheduler
     from shelfcheck.preflight import check_settings
+    from shelfcheck.schedule.cron import job_specs
+    from shelfcheck.schedule.store import describe_next, planned_jobs
 
     check_settings(app.settings)
-    scheduler.job_specs(app.settings)  # a bad cron expression stops here (exit 2)
+    job_specs(app.settings)  # a bad cron expression stops here (exit 2)
     if list_only:
-        planned = scheduler.planned_jobs(app.settings, app.engine, utcnow())
+        planned = planned_jobs(app.settings, app.engine, utcnow())
         click.echo(format_table(
             ["job", "cron", "time zone", "next run"],
             [(p.spec.kind, f"{p.spec.key} = {p.spec.expression}", app.settings.timezone,
-              scheduler.describe_next(p)) for p in planned],
+              describe_next(p)) for p in planned],
             max_width=90,
         ))
         return

@@ -10,10 +10,11 @@ import pytest
 import yaml
 from sqlalchemy import Engine, func, select
 
-from shelfcheck.catalog.catalogfile import CatalogReader, LineLoader, load_catalog, parse_catalog
+from shelfcheck.catalog.catalogfile import CatalogReader, load_catalog, parse_catalog
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import Link, Resource, Section
 from shelfcheck.catalog.sync import SAMPLE_LINES, sync_catalog, sync_catalog_file
+from shelfcheck.catalog.yamllines import LineLoader
 from shelfcheck.errors import CatalogFileError
 from tests.catalog.test_catalog_sync import SMALL, write
 

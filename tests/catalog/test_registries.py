@@ -23,8 +23,8 @@ from shelfcheck.catalog.doctables import TABLES
 from shelfcheck.catalog.events import EVENT_KINDS, GROUPS, SEVERITIES, SUMMARY_COUNTS, EventKind
 from shelfcheck.catalog.states import RESOURCE_LINK_STATES, LinkState, RunOutcome
 from shelfcheck.catalog.verdicts import VERDICTS, Verdict
-from shelfcheck.reports.build import RUN_KINDS
 from shelfcheck.reports.model import LINK_STATES, Summary
+from shelfcheck.reports.runs import RUN_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 REGEN = os.environ.get("SHELFCHECK_REGEN_REGISTRIES") == "1"

@@ -1,6 +1,6 @@
 """docs/listings.md's key tables are generated from the recipe's one declaration.
 
-After changing `crawler/recipe.py` or `crawler/presets.py`:
+After changing `crawler/recipemodel.py` or `crawler/presets.py`:
 `SHELFCHECK_REGEN_DOCS=1 .venv/bin/python -m pytest tests/crawler/test_recipe_doc.py`.
 """
 

@@ -27,6 +27,8 @@ from shelfcheck.catalog.lock import lock_state
 from shelfcheck.catalog.models import RunLock, utcnow
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError
+from shelfcheck.schedule import cron
+from shelfcheck.schedule import store as jobstore
 from tests.cli.test_refresh import (
     CATALOG,
     SlowSite,
@@ -87,7 +89,7 @@ def job_lines(caplog: pytest.LogCaptureFixture, kind: str, what: str) -> list[st
     ("0 7 * * 0,6", {5, 6}), ("0 7 * * *", set(range(7))),
 ])
 def test_weekdays_follow_crontab(expression: str, weekdays: set[int]) -> None:
-    trigger = scheduler.parse_cron(expression, ZoneInfo("UTC"))
+    trigger = cron.parse_cron(expression, ZoneInfo("UTC"))
     moment = datetime(2030, 1, 1, tzinfo=UTC)
     seen = set()
     for _ in range(14):
@@ -101,12 +103,12 @@ def test_weekdays_follow_crontab(expression: str, weekdays: set[int]) -> None:
 def test_defaults_and_time_zone(tmp_path: Path) -> None:
     settings = make_settings("sqlite://", tmp_path, tmp_path / "none.yaml",
                              timezone="America/New_York")
-    specs = {s.kind: s for s in scheduler.job_specs(settings)}
+    specs = {s.kind: s for s in cron.job_specs(settings)}
     assert {k: s.expression for k, s in specs.items()} == {
         "links": "0 2 * * *", "listings": "0 3 * * *", "report": "0 7 * * mon"}
     assert specs["links"].trigger.jitter == 60  # schedule_jitter
     tz = ZoneInfo("America/New_York")
-    report = scheduler.parse_cron(specs["report"].expression, tz)
+    report = cron.parse_cron(specs["report"].expression, tz)
     fire = report.get_next_fire_time(None, datetime(2030, 3, 5, tzinfo=tz))
     assert fire == datetime(2030, 3, 11, 7, 0, tzinfo=tz)  # a Monday, after the DST change
     assert fire.utcoffset() == timedelta(hours=-4)
@@ -128,7 +130,7 @@ def test_bad_cron_expression_exits_2_naming_the_key(
         assert message in result.output and "shelfcheck.toml" in result.output
     assert not (tmp_path / "x.db").exists()  # rejected before touching the database
     with pytest.raises(ConfigError):
-        scheduler.job_specs(make_settings("sqlite://", tmp_path, tmp_path / "c.yaml",
+        cron.job_specs(make_settings("sqlite://", tmp_path, tmp_path / "c.yaml",
                                           **{key: value}))
 
 
@@ -158,7 +160,7 @@ def _daily_an_hour_ago() -> tuple[str, datetime]:
 
 
 def _store(engine: Engine) -> Any:
-    return scheduler.open_job_store(engine, BackgroundScheduler())
+    return jobstore.open_job_store(engine, BackgroundScheduler())
 
 
 def _set_next_run(engine: Engine, job_id: str, when: datetime) -> None:
@@ -211,11 +213,11 @@ def test_changed_expression_reschedules_from_now(
         wait_for(lambda: _stored_next(engine, "links") is not None)
     _set_next_run(engine, "links", utcnow() - timedelta(days=3))
     changed = sched_settings(db_url, tmp_path, catalog_file, schedule_links="30 4 * * *")
-    planned = {p.spec.kind: p for p in scheduler.planned_jobs(changed, engine, utcnow())}
+    planned = {p.spec.kind: p for p in jobstore.planned_jobs(changed, engine, utcnow())}
     assert planned["links"].missed is None
     nxt = planned["links"].next_run_time
     assert nxt is not None and (nxt.hour, nxt.minute) == (4, 30) and nxt > utcnow()
-    unchanged = {p.spec.kind: p for p in scheduler.planned_jobs(settings, engine, utcnow())}
+    unchanged = {p.spec.kind: p for p in jobstore.planned_jobs(settings, engine, utcnow())}
     assert unchanged["links"].missed is not None and not unchanged["links"].runs_at_start
 
 

@@ -1,4 +1,6 @@
-"""The catalog file's YAML: mappings that know their lines, read a top-level key at a time."""
+"""YAML that remembers where it was written: mappings carrying the line of themselves and of each
+key, loaded whole (`LineLoader`) or a node at a time (`PieceLoader`, `walk_sections`) for a large
+catalog file."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ else:  # LibYAML's loader when PyYAML has it: ~10x faster on a 100,000-resource 
 
 
 class LineLoader(_SafeLoader):
-    """A safe loader whose mappings are `LineMap`s; a duplicate key is an error."""
+    """A safe loader whose mappings carry their lines; a duplicate key is an error."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
         mapping = LineMap(super().construct_mapping(node, deep=True))  # type: ignore[arg-type]
@@ -65,6 +67,45 @@ class PieceLoader(LineLoader):
     def piece(self) -> Any:
         """Compose and construct the next node."""
         return self.construct_document(self.compose_node(None, None))  # type: ignore[arg-type]
+
+
+def with_lines(value: Any) -> Any:
+    """Wrap plain dicts (from an import, not a file) so the checker can treat them alike."""
+    if isinstance(value, LineMap):
+        return value
+    if isinstance(value, dict):
+        wrapped = LineMap({k: with_lines(v) for k, v in value.items()})
+        wrapped.line = 0
+        wrapped.key_lines = {}
+        return wrapped
+    if isinstance(value, list):
+        return [with_lines(v) for v in value]
+    return value
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain dicts and lists, its line numbers dropped."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def line_of(recipe: Any, key_path: str, default: int) -> int:
+    """The line of `key_path` (`fields.fee[1].rows`) in `recipe`, or of its nearest parent."""
+    node = recipe
+    line = default
+    for part in key_path.replace("]", "").replace("[", ".").split("."):
+        if isinstance(node, LineMap) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            line = getattr(node, "line", line)
+        else:
+            break
+    return line
 
 
 def walk_sections(stream: Any, top: LineMap) -> Iterator[tuple[int, Any]]:

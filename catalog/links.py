@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from shelfcheck.catalog.models import Link
 from shelfcheck.catalog.urlnorm import InvalidURL, host_of, normalize_url
 
-LOOKUP_BATCH = 500
-"""URLs per `IN (...)` query of `link_ids`."""
+LOOKUP_BATCH = 100
+"""URLs per `IN (...)` query of `link_ids` (small enough for an index scan on PostgreSQL)."""
 
 
 def link_key(url: str) -> tuple[str, str]:

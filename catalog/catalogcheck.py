@@ -45,6 +45,14 @@ class _Checker:
             return None
         return text
 
+    def flag(self, node: LineMap, key: str, where: str) -> bool:
+        value = node.get(key, True)
+        if not isinstance(value, bool):
+            self.fail(node.key_lines.get(key, node.line), where,
+                      f"'{key}' must be true or false, not {value!r}")
+            return True
+        return value
+
     def keys(self, node: LineMap, allowed: set[str], where: str) -> None:
         for key in node:
             if key not in allowed:
@@ -155,7 +163,7 @@ class CatalogCheck:
                 check.fail(node.key_lines.get("resources", node.line), rwhere,
                            "must be a mapping")
                 continue
-            check.keys(rnode, {"title", "url", "provider", "description"}, rwhere)
+            check.keys(rnode, {"title", "url", "provider", "description", "check"}, rwhere)
             title = check.text(rnode, "title", rwhere, required=True)
             url = check.text(rnode, "url", rwhere, required=False) or None
             url = redact_userinfo(url) if url else None  # a password is never stored
@@ -164,6 +172,7 @@ class CatalogCheck:
             if title is None:
                 continue
             rwhere = f"{where} resource '{title}'"
+            checked = check.flag(rnode, "check", rwhere)
             if title in titles:
                 check.fail(rnode.line, rwhere, "duplicate title within the section")
             titles.add(title)
@@ -183,7 +192,7 @@ class CatalogCheck:
                                f"duplicate URL within the section (also '{urls[key]}')")
                 urls[key] = title
             section.resources.append(ResourceSpec(title, url, provider, description,
-                                                  rnode.line))
+                                                  rnode.line, checked))
         return section
 
     @property

@@ -34,6 +34,7 @@ class ResourceSpec:
     provider: str | None
     description: str
     line: int
+    check: bool = True  # `check: false`: never checked, listed as not checked
 
 
 @dataclass(slots=True)

@@ -42,6 +42,8 @@ class ResourceRow:
     last_checked_at: str | None
     since: str | None
     suggestion: str | None
+    check: bool = True  # False: `check: false` in the catalog file
+    link_id: int | None = None
 
 
 def resource_rows(session: Session, *, include_retired: bool = False) -> Iterator[ResourceRow]:
@@ -54,7 +56,7 @@ def resource_rows(session: Session, *, include_retired: bool = False) -> Iterato
         select(Section.name, Section.position, Resource.title, Resource.url,
                Resource.description, Provider.slug, Provider.name, Resource.state, Link.state,
                Link.url, Link.last_verdict, Link.last_http_status, Link.last_checked_at,
-               Link.state_since, Link.redirect_target)
+               Link.state_since, Link.redirect_target, Resource.check, Link.id)
         .join(Section, Resource.section_id == Section.id)
         .outerjoin(Provider, Resource.provider_id == Provider.id)
         .outerjoin(Link, Resource.link_id == Link.id)
@@ -64,7 +66,8 @@ def resource_rows(session: Session, *, include_retired: bool = False) -> Iterato
     if not include_retired:
         query = query.where(Resource.state == "active")
     for (section, position, title, url, description, slug, provider_name, state, link_state,
-         link_url, verdict, http_status, checked, since, target) in session.execute(query):
+         link_url, verdict, http_status, checked, since, target, check,
+         link_id) in session.execute(query):
         has_link = link_url is not None
         yield ResourceRow(
             section=section,
@@ -82,6 +85,8 @@ def resource_rows(session: Session, *, include_retired: bool = False) -> Iterato
             last_checked_at=checked.isoformat() if checked else None,
             since=since.isoformat() if since else None,
             suggestion=_suggestion(link_state, link_url, target) if has_link else None,
+            check=check,
+            link_id=link_id,
         )
 
 

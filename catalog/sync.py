@@ -119,7 +119,7 @@ class _Sync:
 
     columns = (Resource.id, Resource.section_id, Resource.title, Resource.url,
                Resource.provider_id, Resource.description, Resource.position, Resource.state,
-               Resource.link_id, Resource.updated_at)
+               Resource.link_id, Resource.updated_at, Resource.check)
 
     def __init__(self, session: Session, source: str) -> None:
         self.session, self.source = session, source
@@ -139,8 +139,8 @@ class _Sync:
             update(table).where(table.c.id == bindparam("b_id"))  # type: ignore[arg-type]
             .values(url=bindparam("b_url"), provider_id=bindparam("b_provider"),
                     description=bindparam("b_description"), position=bindparam("b_position"),
-                    link_id=bindparam("b_link"), state="active", retired_at=None,
-                    updated_at=bindparam("b_updated"))
+                    link_id=bindparam("b_link"), check=bindparam("b_check"), state="active",
+                    retired_at=None, updated_at=bindparam("b_updated"))
         )
 
     def providers(self, specs: list[ProviderSpec]) -> None:
@@ -208,7 +208,7 @@ class _Sync:
                     "title": rspec.title, "section_id": section.id, "provider_id": provider_id,
                     "url": rspec.url, "link_id": link_id, "description": rspec.description,
                     "position": position, "state": "active", "created_at": now,
-                    "updated_at": now})
+                    "updated_at": now, "check": rspec.check})
                 result.added.add(label)
                 continue
             changes = [
@@ -218,6 +218,7 @@ class _Sync:
                     ("provider", old.provider_id, provider_id),
                     ("description", old.description, rspec.description),
                     ("position", old.position, position),
+                    ("check", old.check, rspec.check),
                 )
                 if was != new
             ]
@@ -232,7 +233,7 @@ class _Sync:
                 updates.append({
                     "b_id": old.id, "b_url": rspec.url, "b_provider": provider_id,
                     "b_description": rspec.description, "b_position": position,
-                    "b_link": link_id,
+                    "b_link": link_id, "b_check": rspec.check,
                     # an unchanged restore keeps its updated_at
                     "b_updated": now if changes or old.link_id != link_id else old.updated_at})
         if inserts:

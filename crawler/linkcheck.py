@@ -24,6 +24,7 @@ from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.linkstate import apply_run, assess_outage
 from shelfcheck.catalog.models import Link, LinkCheck, Provider, Resource, utcnow
+from shelfcheck.catalog.notchecked import LinkExclude, link_exclude, refuse_not_checked
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
 from shelfcheck.catalog.states import RunKind
 from shelfcheck.config import Settings
@@ -98,9 +99,10 @@ def link_scrapy_settings(settings: Settings, run_id: int) -> dict[str, Any]:
     )
 
 
-def _scope(engine: Engine, provider: str | None,
-           urls: Sequence[str] | None) -> tuple[int | None, list[int] | None]:
-    """The provider id and link ids a run covers; unknown ones are usage errors."""
+def _scope(engine: Engine, provider: str | None, urls: Sequence[str] | None,
+           exclude: LinkExclude) -> tuple[int | None, list[int] | None]:
+    """The provider id and link ids a run covers; unknown or unchecked ones are usage
+    errors."""
     with transaction(engine) as session:
         provider_id = None
         if provider:
@@ -122,6 +124,7 @@ def _scope(engine: Engine, provider: str | None,
                 raise UsageError(f"{url!r} is not a link of any active resource in the "
                                  "catalog", options=("url",))
             ids.append(link_id)
+        refuse_not_checked(session, exclude, dict(zip(urls, ids, strict=True)))
         return provider_id, ids
 
 
@@ -144,7 +147,7 @@ def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | N
     if settings.recheck_every > 0 and link_ids is None:  # named URLs are always checked
         due_before = utcnow() - timedelta(days=settings.recheck_every)
     source = LinkSource(engine, provider_id=provider_id, link_ids=link_ids,
-                        due_before=due_before)
+                        due_before=due_before, exclude=link_exclude(settings))
     hosts = source.hosts()
     workers = worker_count(settings, hosts)
     if workers <= 1:
@@ -159,6 +162,7 @@ def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | N
                 for i, shard in enumerate(shards)]
         crawl = run_sharded(settings, jobs, progress)
     crawl["not_due"] = source.not_due_count()
+    crawl["not_checked"] = source.not_checked_count()
     return crawl
 
 
@@ -207,7 +211,7 @@ def run_check_links(
     """Check the catalog's links (all, one provider's, or the given URLs); see the module doc."""
     engine = open_database(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     try:
-        provider_id, link_ids = _scope(engine, provider, urls)
+        provider_id, link_ids = _scope(engine, provider, urls, link_exclude(settings))
         run_id = start_run(engine, RunKind.LINKS)
         started = time.monotonic()
         try:
@@ -256,7 +260,7 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
         "no_url": _no_url_count(engine, provider_id) if link_ids is None else 0,
         "requests": crawl["requests"], "elapsed_s": round(elapsed, 2),
         "finish_reason": crawl["finish_reason"], "workers": crawl.get("workers", 1),
-        "not_due": crawl.get("not_due", 0),
+        "not_due": crawl.get("not_due", 0), "not_checked": crawl.get("not_checked", 0),
     }
     if crawl["error"]:
         with transaction(engine) as session:
@@ -296,6 +300,9 @@ def _conclude(settings: Settings, engine: Engine, run_id: int, provider_id: int 
     if stats["not_due"]:
         summary += (f"; {stats['not_due']} ok links not due yet "
                     f"(recheck_every = {settings.recheck_every:g} days)")
+    if stats["not_checked"]:
+        summary += (f"; {plural(stats['not_checked'], 'link')} not checked "
+                    "(check: false or link_exclude)")
     if detail:
         summary += f"; {detail}"
     return StepResult("links", "ok", run_id, summary, stats)

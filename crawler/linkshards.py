@@ -206,6 +206,7 @@ def worker_main(settings_data: tuple[dict[str, Any], dict[str, str]], job: Shard
                 log_target: tuple[str, str | None]) -> None:
     """A worker process: crawl the job's hosts, send progress and the crawl result."""
     from shelfcheck.catalog.db import make_engine
+    from shelfcheck.catalog.notchecked import link_exclude
     from shelfcheck.crawler.linkcheck import crawl_links
     from shelfcheck.crawler.linksource import LinkSource
 
@@ -233,7 +234,8 @@ def worker_main(settings_data: tuple[dict[str, Any], dict[str, str]], job: Shard
     engine = make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     try:
         source = LinkSource(engine, provider_id=job.provider_id, link_ids=job.link_ids,
-                            due_before=job.due_before, only_hosts=job.hosts)
+                            due_before=job.due_before, only_hosts=job.hosts,
+                            exclude=link_exclude(settings))
         crawl = crawl_links(settings, run_id=job.run_id, source=source,
                             canary_url=job.canary_url, progress=report,
                             max_in_flight=_share(settings.max_in_flight, job))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, and_, exists, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from shelfcheck.catalog.models import Link, Resource
+from shelfcheck.catalog.notchecked import LinkExclude, excluded_links, wanted
 
 
 @dataclass(frozen=True)
@@ -34,30 +36,46 @@ def not_due(checked_after: datetime) -> ColumnElement[bool]:
 
 
 class LinkSource:
-    """The active links (used by an active resource), optionally of one provider or some ids.
+    """The links to check: used by an active resource that is not `check: false`, optionally
+    of one provider or some ids, and not matched by `exclude` (`link_exclude`).
 
     `due_before` (the `recheck_every` budget) leaves out the links `not_due` at that time.
     `only_hosts` restricts the source to the hosts one worker of a sharded run owns.
+    The excluded links are read once, and left out of the host counts and the pages.
     """
 
     def __init__(self, engine: Engine, *, provider_id: int | None = None,
                  link_ids: Sequence[int] | None = None, page: int = 200,
                  due_before: datetime | None = None,
-                 only_hosts: Collection[str] | None = None) -> None:
+                 only_hosts: Collection[str] | None = None,
+                 exclude: LinkExclude | None = None) -> None:
         self.engine = engine
         self.page = page
         self.only_hosts = None if only_hosts is None else frozenset(only_hosts)
-        used = select(Resource.id).where(Resource.link_id == Link.id,
-                                         Resource.state == "active")
+        self.exclude = exclude or LinkExclude()
+        self._excluded: dict[int, str] | None = None
+        used = select(Resource.id).where(Resource.link_id == Link.id, *wanted()).correlate(Link)
+        users = select(Resource.id).where(Resource.link_id == Link.id,
+                                          Resource.state == "active").correlate(Link)
         if provider_id is not None:
             used = used.where(Resource.provider_id == provider_id)
+            users = users.where(Resource.provider_id == provider_id)
         self._scope: list[ColumnElement[bool]] = [exists(used)]
+        self._unwanted = [exists(users), not_(exists(used))]  # `check: false` everywhere
         if link_ids is not None:
             self._scope.append(Link.id.in_(list(link_ids)))
+            self._unwanted.append(Link.id.in_(list(link_ids)))
         self._where = list(self._scope)
         self._due_before = due_before
         if due_before is not None:
             self._where.append(not_(not_due(due_before)))
+
+    def excluded(self) -> dict[int, str]:
+        """The links of this run that `exclude` leaves out: id -> host."""
+        if self._excluded is None:
+            with self.engine.connect() as conn:
+                self._excluded = excluded_links(conn, self.exclude, self._where)
+        return self._excluded
 
     def hosts(self) -> list[tuple[str, int]]:
         """(host, link count) of every host, the busiest first; "" is the invalid URLs."""
@@ -65,22 +83,41 @@ class LinkSource:
             rows = conn.execute(
                 select(Link.host, func.count(Link.id)).where(*self._where).group_by(Link.host)
             ).all()
-        found = ((h or "", n) for h, n in rows)
+        left_out = Counter(self.excluded().values())
+        found = ((h or "", n - left_out[h or ""]) for h, n in rows)
+        found = ((h, n) for h, n in found if n > 0)
         if self.only_hosts is not None:
             found = ((h, n) for h, n in found if h in self.only_hosts)
         return sorted(found, key=lambda r: (-r[1], r[0]))
+
+    def not_checked_count(self) -> int:
+        """Links of the scope that are not checked: `check: false`, or excluded."""
+        with self.engine.connect() as conn:
+            unwanted = int(conn.scalar(select(func.count(Link.id)).where(*self._unwanted)) or 0)
+        return unwanted + len(self.excluded())
 
     def not_due_count(self) -> int:
         """How many links of the scope the recheck budget leaves out of this run."""
         if self._due_before is None:
             return 0
+        where = [*self._scope, not_due(self._due_before)]
         with self.engine.connect() as conn:
-            return int(conn.scalar(select(func.count(Link.id)).where(
-                *self._scope, not_due(self._due_before))) or 0)
+            count = int(conn.scalar(select(func.count(Link.id)).where(*where)) or 0)
+            return count - len(excluded_links(conn, self.exclude, where))
 
     def links(self, host: str, after: int = 0) -> list[LinkRow]:
-        """The next page of `host`'s links with an id above `after`, by id."""
-        active = (Resource.link_id == Link.id, Resource.state == "active")
+        """The next page of `host`'s links with an id above `after`, by id (fewer when some
+        are excluded; empty only at the end)."""
+        excluded = self.excluded()
+        while True:
+            rows = self._page(host, after)
+            kept = [row for row in rows if row.id not in excluded]
+            if kept or len(rows) < self.page:
+                return kept
+            after = rows[-1].id
+
+    def _page(self, host: str, after: int) -> list[LinkRow]:
+        active = (Resource.link_id == Link.id, *wanted())
         as_written = select(func.min(Resource.url)).where(*active).scalar_subquery()
         title = select(func.min(Resource.title)).where(*active).scalar_subquery()
         with self.engine.connect() as conn:

@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.dismissals import dismissals_holding
 from shelfcheck.catalog.events import SUMMARY_COUNTS
+from shelfcheck.catalog.notchecked import LinkExclude
 from shelfcheck.reports.changes import period_changes
 from shelfcheck.reports.linkrows import link_rows, no_url_rows, unchecked_count
 from shelfcheck.reports.model import ChangeRow, Report, Summary
+from shelfcheck.reports.notchecked import not_checked_links
 from shelfcheck.reports.problems import inconclusive, merge_changes, open_links, open_providers
 from shelfcheck.reports.runs import links_checked, period_runs, run_warnings
 from shelfcheck.reports.templating import zone
@@ -25,13 +27,16 @@ UPCOMING_DAYS = 30
 
 
 def build_report(
-    session: Session, *, start: datetime, end: datetime, now: datetime, timezone: str = "UTC"
+    session: Session, *, start: datetime, end: datetime, now: datetime, timezone: str = "UTC",
+    exclude: LinkExclude | None = None,
 ) -> Report:
-    """The report of the change events in [start, end) and of the current state of the catalog."""
+    """The report of the change events in [start, end) and of the current state of the catalog;
+    links not checked (`check: false`, `exclude`) are listed apart, in no other list."""
     runs = period_runs(session, start, end)
     changes = merge_changes(period_changes(session, start, end))
     today = end.astimezone(zone(timezone)).date()
-    links = list(link_rows(session, start, dismissals_holding(session, today)))
+    skipped, not_checked = not_checked_links(session, exclude or LinkExclude())
+    links = list(link_rows(session, start, dismissals_holding(session, today), skipped))
     no_url = list(no_url_rows(session))
     by_kind: dict[str, list[ChangeRow]] = {}
     for change in changes:
@@ -53,17 +58,18 @@ def build_report(
         broken=undismissed("broken"),
         redirected=undismissed("redirected"),
         unverifiable=undismissed("unverifiable"),
-        unchecked=unchecked_count(session),
+        unchecked=unchecked_count(session) - sum(1 for n in not_checked if n.state == "unknown"),
         no_url=len(no_url),
         **{counter: count(kind) for kind, counter in SUMMARY_COUNTS.items()},
         warnings=providers_open + len(warned),
         dismissed=sum(1 for link in links if link.dismissed is not None),
         open=len(open_rows),
+        not_checked=len(not_checked),
     )
     return Report(
         generated_at=now, period_start=start, period_end=end, timezone=timezone,
         summary=summary, runs=runs, changes=changes, links=links, no_url=no_url,
         training=training, open=open_rows, run_warnings=warned,
         recovered=by_kind.get("link_recovered", []), upcoming=upcoming,
-        upcoming_days=UPCOMING_DAYS, inconclusive=inconclusive(runs),
+        upcoming_days=UPCOMING_DAYS, inconclusive=inconclusive(runs), not_checked=not_checked,
     )

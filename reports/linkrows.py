@@ -4,7 +4,7 @@ the resources without a URL. Only links that are not ok are read row by row."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, exists, func, select
@@ -29,9 +29,10 @@ def unchecked_count(session: Session) -> int:
     return session.scalar(query) or 0
 
 
-def link_rows(session: Session, start: datetime,
-              dismissed: dict[int, Dismissal]) -> Iterator[LinkRow]:
-    """Links that are not ok and used by an active resource: broken, redirected, unverifiable."""
+def link_rows(session: Session, start: datetime, dismissed: dict[int, Dismissal],
+              skip: Collection[int] = ()) -> Iterator[LinkRow]:
+    """Links that are not ok and used by an active resource: broken, redirected, unverifiable;
+    not those of `skip` (the links not checked)."""
     state_order = case({state: i for i, state in enumerate(LINK_STATES)}, value=Link.state)
     query = (
         select(
@@ -49,6 +50,8 @@ def link_rows(session: Session, start: datetime,
     )
     for link_id, group in itertools.groupby(session.execute(query), key=lambda r: r[0]):
         rows = list(group)
+        if link_id in skip:
+            continue
         (_, url, state, verdict, status, detail, since, first_failed, checked,
          target) = rows[0][:10]
         yield LinkRow(

@@ -108,6 +108,19 @@ class OpenRow:
 
 
 @dataclass(frozen=True, slots=True)
+class NotCheckedRow:
+    """A link in use that is not checked (`check: false`, or `link_exclude`), and why."""
+
+    url: str
+    reason: str  # one of catalog.notchecked.REASONS
+    state: str  # the last stored state; it no longer moves
+    last_checked: datetime | None
+    resources: tuple[str, ...]
+    sections: tuple[str, ...]
+    providers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class NoUrlRow:
     """An active resource that has no URL."""
 
@@ -186,6 +199,7 @@ class Summary:
     warnings: int = 0
     dismissed: int = 0  # links dismissed by a maintainer; not in broken and the rest
     open: int = 0  # ongoing problems (the `open` list)
+    not_checked: int = 0  # links not checked: `check: false` or `link_exclude`; in no other count
 
     @property
     def actions(self) -> int:
@@ -213,6 +227,7 @@ class Report:
     upcoming: list[UpcomingRow]
     upcoming_days: int = 30
     inconclusive: str | None = None  # why nothing could be checked in the period, if so
+    not_checked: list[NotCheckedRow] = field(default_factory=list)
     schema: str = SCHEMA
 
     def links_in(self, state: str) -> list[LinkRow]:

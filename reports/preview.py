@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from shelfcheck.catalog.models import utcnow
+from shelfcheck.catalog.notchecked import link_exclude
 from shelfcheck.config import Settings
 from shelfcheck.errors import UsageError
 from shelfcheck.exports.atomic import atomic_write_bytes
@@ -41,7 +42,7 @@ def preview_report(
     with snapshot(engine) as session:
         start, end = resolve_period(session, since=since, until=until, now=now)
         report = build_report(session, start=start, end=end, now=now,
-                              timezone=settings.timezone)
+                              timezone=settings.timezone, exclude=link_exclude(settings))
     paths = []
     for reporter in reporters:
         path = out_dir / report_file_name(report, reporter.extension)

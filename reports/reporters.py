@@ -15,7 +15,14 @@ from shelfcheck.catalog.dismissals import Dismissal
 from shelfcheck.errors import UsageError
 from shelfcheck.exports.common import csv_cell
 from shelfcheck.reports.firstscreen import fix_first, headline
-from shelfcheck.reports.model import ChangeRow, LinkRow, OpenRow, Report, UpcomingRow
+from shelfcheck.reports.model import (
+    ChangeRow,
+    LinkRow,
+    NotCheckedRow,
+    OpenRow,
+    Report,
+    UpcomingRow,
+)
 from shelfcheck.reports.templating import environment
 
 REPORTERS: dict[str, type[Reporter]] = {}
@@ -134,6 +141,15 @@ def link_dict(link: LinkRow) -> dict[str, Any]:
     }
 
 
+def not_checked_dict(row: NotCheckedRow) -> dict[str, Any]:
+    """A link that is not checked, as the JSON contract writes it."""
+    return {
+        "url": row.url, "reason": row.reason, "state": row.state,
+        "last_checked": iso(row.last_checked), "resources": list(row.resources),
+        "sections": list(row.sections), "providers": list(row.providers),
+    }
+
+
 def upcoming_dict(row: UpcomingRow) -> dict[str, Any]:
     """An upcoming offering as the JSON contract writes it."""
     return {
@@ -159,7 +175,7 @@ def report_document(report: Report) -> dict[str, Any]:
             "warnings": s.warnings, "actions": s.actions, "no_url": s.no_url,
             "recovered": s.recovered, "unchecked": s.unchecked,
             "offerings_updated": s.offerings_updated, "offerings_ended": s.offerings_ended,
-            "dismissed": s.dismissed, "open": s.open,
+            "dismissed": s.dismissed, "open": s.open, "not_checked": s.not_checked,
         },
         "inconclusive": report.inconclusive,
         "runs": [
@@ -170,6 +186,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "changes": [change_dict(c) for c in report.changes],
         "open": [open_dict(o) for o in report.open],
         "links": [link_dict(link) for link in report.links],
+        "not_checked": [not_checked_dict(row) for row in report.not_checked],
         "no_url": [{"title": n.title, "section": n.section, "provider": n.provider}
                    for n in report.no_url],
         "upcoming": [upcoming_dict(u) for u in report.upcoming],
@@ -198,7 +215,8 @@ CSV_COLUMNS = ["detected_at", "kind", "severity", "provider", "title", "url", "o
 
 class CsvReporter(Reporter):
     """One row per change of the period (status ``change``), then one per problem that is
-    still open (status ``open``, with since and runs)."""
+    still open (status ``open``, with since and runs), then one per link that is not checked
+    (status ``not_checked``, the reason in ``detail``)."""
 
     kind = "csv"
     extension = "csv"
@@ -223,5 +241,11 @@ class CsvReporter(Reporter):
                 "", o.kind, o.severity, o.provider or "", csv_cell(o.title), csv_cell(o.url),
                 "", "", "", "", "", csv_cell("; ".join(o.resources)), "", csv_cell(o.detail),
                 "", "", "", "", "open", iso(o.since) or "", o.runs,
+            ])
+        for n in report.not_checked:
+            writer.writerow([
+                "", "", "", ", ".join(n.providers), "", csv_cell(n.url), "", "", "", "", "",
+                csv_cell("; ".join(n.resources)), csv_cell("; ".join(n.sections)),
+                csv_cell(n.reason), "", "", "", "", "not_checked", "", "",
             ])
         return buffer.getvalue().encode("utf-8")

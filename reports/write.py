@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import ReportRecord, Resource, utcnow
+from shelfcheck.catalog.notchecked import link_exclude
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError, UsageError
 from shelfcheck.exports.atomic import atomic_write_bytes
@@ -138,7 +139,7 @@ def write_report(
         if session.scalar(select(Resource.id).where(Resource.state == "active").limit(1)) is None:
             raise CatalogEmpty(EMPTY_CATALOG)
         report = build_report(session, start=start, end=end, now=now,
-                              timezone=settings.timezone)
+                              timezone=settings.timezone, exclude=link_exclude(settings))
 
     rendered = {kind: reporter.render(report) for kind, reporter in reporters.items()}
     paths: list[Path] = []

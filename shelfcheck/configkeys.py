@@ -5,6 +5,7 @@ The README table and `shelfcheck config show --doc` are generated from these dec
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ class Key:
     minimum: float | None = None
     choices: tuple[str, ...] = ()
     secret: bool = False
+    regex: bool = False  # a list of Python regular expressions, each checked when loaded
 
 
 KEYS: tuple[Key, ...] = (
@@ -75,6 +77,10 @@ KEYS: tuple[Key, ...] = (
         "Share of hosts failing with DNS or connection errors that makes a run inconclusive.",
         minimum=0.0),
     Key("canary_url", "optstr", None, "A URL that must answer, or the run is inconclusive."),
+    Key("link_exclude", "list", [],
+        "Regular expressions (Python `re`, searched in a link's URL as written and normalized); "
+        "a matching link is never checked and is listed as not checked. Not applied to "
+        "providers' listing pages. In the environment, separated by commas.", regex=True),
     Key("retry_backoff", "float", 1.0,
         "Seconds before the first retry of a link check; doubled for each further retry.",
         minimum=0),
@@ -180,6 +186,12 @@ def coerce(key: Key, value: Any, origin: str) -> Any:
         for item in items:
             if key.choices and item not in key.choices:
                 raise bad(f"{item!r} is not one of {', '.join(key.choices)}")
+            if key.regex:
+                try:
+                    re.compile(item)
+                except re.error as exc:
+                    raise bad(f"pattern {item!r} is not a valid regular expression: {exc}"
+                              ) from None
         return items
     raise AssertionError(key.type)
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,3 +118,17 @@ class PageHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+Server = TypeVar("Server", bound=HTTPServer)
+
+
+@contextmanager
+def served(server: Server) -> Iterator[Server]:
+    """Serve an in-process test server in a daemon thread; shut it down and close it on exit."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

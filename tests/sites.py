@@ -1,5 +1,5 @@
 """The providers' sites on loopback, in two states: the package's demo web (one copy of the
-server and its pages, `shelfcheck/demo/web.py` and `shelfcheck/demo/sites/{A,B}`; the folders
+server and its pages, `shelfcheck/demo/web.py`, `sitefiles.py` and `sites/{A,B}`; the folders
 `fixtures/sites{,-b}` link to them), plus `walk_offline` for extraction tests.
 
     python -m tests.sites --port 8765          # prints the host_map entries for state A and B
@@ -7,25 +7,23 @@ server and its pages, `shelfcheck/demo/web.py` and `shelfcheck/demo/sites/{A,B}`
 
 from __future__ import annotations
 
-from shelfcheck.demo.web import (  # noqa: F401  (re-exported for the tests)
+from shelfcheck.demo.sitefiles import (  # noqa: F401  (re-exported for the tests)
     LAST_MODIFIED,
     LIVE,
     RULES,
     SESSION_PARAMS,
     SITE_HOSTS,
     STATE_DIRS,
-    Handler,
     Rule,
     SiteFiles,
-    SitesServer,
     content_type,
     host_map,
-    main,
     read_offline,
     real_to_local,
     rule_for,
     url_of,
 )
+from shelfcheck.demo.web import Handler, SitesServer, main  # noqa: F401  (re-exported)
 
 
 def walk_offline(walk: object, state: str = "A") -> object:

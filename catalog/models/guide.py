@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shelfcheck.catalog.models.base import Base, UTCDateTime, state_type, utcnow
@@ -96,6 +96,8 @@ class Resource(Base):
     link_id: Mapped[int | None] = mapped_column(ForeignKey("link.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # `check: false` in the catalog file: its link is not checked for this resource
+    check: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     state: Mapped[ResourceState] = mapped_column(state_type(ResourceState),
                                                  default=ResourceState.ACTIVE)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

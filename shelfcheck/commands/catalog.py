@@ -8,6 +8,7 @@ import click
 
 from shelfcheck.app import App
 from shelfcheck.catalog.catalogfile import CatalogReader, RecipeValidator
+from shelfcheck.catalog.notchecked import link_exclude, not_checked, state_label
 from shelfcheck.catalog.queries import ResourceRow, resource_rows
 from shelfcheck.catalog.sync import sync_catalog_file
 from shelfcheck.commands.catalogfix import fix_cmd
@@ -61,17 +62,22 @@ def sync_cmd(app: App, file: str | None) -> None:
 @wide_option
 @click.pass_obj
 def list_cmd(app: App, retired: bool, fmt: str, wide: bool) -> None:
-    """Print sections, resources, URLs and link states as a table (or JSON)."""
+    """Print sections, resources, URLs and link states as a table (or JSON).
+
+    A link that is not checked (`check: false`, `link_exclude`) shows as "not checked".
+    """
     with app.session() as session:
         rows = list(resource_rows(session, include_retired=retired))
+        skipped = not_checked(session, link_exclude(app.settings))
     if fmt == "json":
-        echo_json([resource_json(r) for r in rows])
+        echo_json([resource_json(r, skipped.get(r.link_id or 0)) for r in rows])
         return
     if not rows:
         click.echo("The catalog is empty: run `shelfcheck catalog sync` first.")
         return
     table_rows = [
-        (r.section, r.title, r.url or "(no URL)", r.link_state)
+        (r.section, r.title, r.url or "(no URL)",
+         state_label(r.link_state, skipped.get(r.link_id or 0)))
         + ((r.state,) if retired else ())
         for r in rows
     ]
@@ -81,14 +87,16 @@ def list_cmd(app: App, retired: bool, fmt: str, wide: bool) -> None:
     click.echo(f"\n{plural(len(rows), 'resource')} in {plural(sections, 'section')}")
 
 
-def resource_json(row: ResourceRow) -> dict[str, object]:
-    """The documented JSON shape of one resource (docs/cli.md)."""
+def resource_json(row: ResourceRow, not_checked: str | None = None) -> dict[str, object]:
+    """The documented JSON shape of one resource (docs/cli.md); `not_checked` is why its link
+    is not checked, if it is not."""
     return {
         "section": row.section, "title": row.title, "url": row.url,
         "description": row.description, "provider": row.provider, "state": row.state,
         "link_state": row.link_state, "link_url": row.link_url, "verdict": row.verdict,
         "http_status": row.http_status, "last_checked_at": row.last_checked_at,
-        "since": row.since, "suggestion": row.suggestion,
+        "since": row.since, "suggestion": row.suggestion, "check": row.check,
+        "not_checked": not_checked,
     }
 
 

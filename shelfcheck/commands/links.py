@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 import click
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from shelfcheck.app import App
 from shelfcheck.catalog.baseline import AcceptError, accept_link
 from shelfcheck.catalog.linkstate import STATES
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
+from shelfcheck.catalog.notchecked import link_exclude, not_checked, state_label
 from shelfcheck.catalog.queries import suggestion_for
 from shelfcheck.catalog.verdicts import VERDICTS
 from shelfcheck.commands.output import echo_json, format_option, iso, wide_option
@@ -59,8 +61,10 @@ def _iso_any(value: Any) -> Any:
     return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
 
 
-def link_json(link: Link, holders: list[Resource]) -> dict[str, Any]:
-    """The documented JSON shape of one link (docs/cli.md)."""
+def link_json(link: Link, holders: list[Resource],
+              not_checked: str | None = None) -> dict[str, Any]:
+    """The documented JSON shape of one link (docs/cli.md); `not_checked` is why it is not
+    checked, if it is not."""
     return {
         "url": link.url, "state": link.state, "verdict": link.last_verdict,
         "http_status": link.last_http_status, "since": iso(link.state_since),
@@ -70,6 +74,7 @@ def link_json(link: Link, holders: list[Resource]) -> dict[str, Any]:
         "resources": [{"title": r.title, "section": r.section.name,
                        "provider": r.provider.slug if r.provider else None} for r in holders],
         "providers": sorted({r.provider.slug for r in holders if r.provider}),
+        "not_checked": not_checked,
     }
 
 
@@ -85,6 +90,9 @@ def link_json(link: Link, holders: list[Resource]) -> dict[str, Any]:
 def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
                     fail_on: str | None, fmt: str, wide: bool) -> None:
     """Check every active link of the catalog and keep each link's state across runs.
+
+    A link that every resource marks `check: false`, or that `link_exclude` matches, gets no
+    request (and --url refuses it).
 
     Progress goes to standard error: a bar on a terminal, a line per tenth of the links
     otherwise. Exit status: 0 a completed run, 1 broken links with --fail-on broken (or a
@@ -156,13 +164,18 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
 
 
 @click.group("links", invoke_without_command=True)
-@click.option("--state", "states", multiple=True, type=click.Choice((*STATES, "dismissed")),
-              help="Show only links in this state (repeatable); dismissed: the dismissed ones.")
+@click.option("--state", "states", multiple=True,
+              type=click.Choice((*STATES, "dismissed", "not_checked")),
+              help="Show only links in this state (repeatable); dismissed: the dismissed ones; "
+                   "not_checked: those never checked (check: false, link_exclude).")
 @format_option
 @wide_option
 @click.pass_context
 def links_cmd(ctx: click.Context, states: tuple[str, ...], fmt: str, wide: bool) -> None:
     """List the links of active resources with their state, resources and sections.
+
+    A link is "not checked" when every resource using it says `check: false` in the catalog
+    file, or a `link_exclude` pattern matches it; a state filter leaves it out.
 
     `links accept URL` takes a changed page as right; `links dismiss URL --reason TEXT` says
     "we know" about a link, and `links undismiss URL` takes it back.
@@ -200,27 +213,28 @@ def _list_links(app: App, states: tuple[str, ...], fmt: str, wide: bool) -> None
                                               Resource.link_id.is_not(None))
         query = select(Link).where(Link.id.in_(used)).order_by(Link.state, Link.url)
         dismissed = held_dismissals(app, session)
-        if states:
-            wanted: ColumnElement[bool] = Link.state.in_(
-                [s for s in states if s != "dismissed"])
-            if "dismissed" in states:
-                wanted = wanted | Link.id.in_(list(dismissed))
-            query = query.where(wanted)
+        skipped = not_checked(session, link_exclude(app.settings))
+        if states and not {"dismissed", "not_checked"} & set(states):
+            query = query.where(Link.state.in_(states))
         links = list(session.scalars(query))
+        if states:
+            links = [link for link in links if _listed(link, states, dismissed, skipped)]
         users = _users(session, [link.id for link in links])
         if fmt == "json":
-            echo_json([link_json(link, users.get(link.id, [])) for link in links])
+            echo_json([link_json(link, users.get(link.id, []), skipped.get(link.id))
+                       for link in links])
             return
         table = []
         for link in links:
             holders = users.get(link.id, [])
             table.append((
-                link.state + (" (dismissed)" if link.id in dismissed else ""),
+                state_label(link.state, skipped.get(link.id))
+                + (" (dismissed)" if link.id in dismissed else ""),
                 link.last_verdict or "", link.url,
                 "; ".join(r.title for r in holders),
                 "; ".join(sorted({r.section.name for r in holders})),
                 link.state_since.date().isoformat() if link.state_since else "",
-                suggestion_for(link) or "",
+                "" if link.id in skipped else suggestion_for(link) or "",
             ))
     if not table:
         if states:
@@ -237,6 +251,14 @@ def _list_links(app: App, states: tuple[str, ...], fmt: str, wide: bool) -> None
         click.echo("\nVerdicts:")
         for key in shown:
             click.echo(f"  {key}: {VERDICTS[key].message}")
+
+
+def _listed(link: Link, states: tuple[str, ...], dismissed: Collection[int],
+            skipped: dict[int, str]) -> bool:
+    """Whether `links --state ...` shows `link`: a state names the checked links only."""
+    if link.id in skipped:
+        return "not_checked" in states
+    return link.state in states or ("dismissed" in states and link.id in dismissed)
 
 
 def _add_subcommands() -> None:

@@ -25,20 +25,13 @@ from typing import Any
 
 import yaml
 
-from shelfcheck.demo.web import LIVE, SitesServer, host_map
+from shelfcheck.demo.sitefiles import LIVE, host_map
+from shelfcheck.demo.summary import DEAD_LINK, WEEK_TWO, missing_cases, report_lines
+from shelfcheck.demo.web import SitesServer
 from shelfcheck.errors import ExitCode, UsageError
 
 Echo = Callable[[str], None]
 
-WEEK_TWO = ("a fee change, a new and a cancelled webinar, a moved page, a dead link, a blocked "
-            "host and a listing outage")
-# The demo catalog's week-two cases, relative to the live web ({web}).
-DEAD_LINK = "/techsoupforlibraries/"
-MOVED_PAGE = "/ala/educationcareers/careers/corecomp/corecompetences"
-MOVED_TO = "/ala/educationcareers/competencies/"
-BLOCKED = "/ala-apa/lssc"
-OUTAGE_PROVIDER = "webjunction"
-# What the demo writes into its folder; a folder holding anything else is not reused.
 OWN_FILES = ("shelfcheck.toml", "catalog.yaml", "shelfcheck.db", "shelfcheck.db-journal",
              "shelfcheck.db-wal", "shelfcheck.db-shm", "reports", "exports", "shelfcheck.log")
 CONFIRM_AFTER = 2
@@ -182,67 +175,6 @@ def link_state(demo: Demo, url: str) -> str | None:
             return conn.scalar(select(Link.state).where(Link.url == link_key(url)[0]))
     finally:
         engine.dispose()
-
-
-def missing_cases(doc: dict[str, Any], web: str) -> list[str]:
-    """The week-two cases the report does not show."""
-    links = {link["url"]: link for link in doc.get("links", [])}
-    changes = doc.get("changes", [])
-
-    def link(path: str) -> dict[str, Any]:
-        return next((v for k, v in links.items() if k.rstrip("/") == (web + path).rstrip("/")),
-                    {})
-
-    def has(kind: str, **fields: Any) -> bool:
-        return any(c["kind"] == kind and all(c.get(k) == v for k, v in fields.items())
-                   for c in changes)
-
-    checks = {
-        "a fee change": has("fee_changed"),
-        "a new offering": has("offering_added"),
-        "a cancelled offering": has("offering_removed"),
-        "the moved page and its replacement URL": link(MOVED_PAGE).get("state") == "redirected"
-        and str(link(MOVED_PAGE).get("redirect_target", "")).endswith(MOVED_TO),
-        "the dead link, confirmed broken": link(DEAD_LINK).get("state") == "broken",
-        "the blocked host, unverifiable": link(BLOCKED).get("state") == "unverifiable",
-        "the listing outage (provider_unreachable)": has("provider_unreachable",
-                                                         provider=OUTAGE_PROVIDER),
-    }
-    return [name for name, ok in checks.items() if not ok]
-
-
-def report_lines(doc: dict[str, Any]) -> list[str]:
-    """What the report says, one line per link to fix and per change."""
-    lines = []
-    labels = {"broken": "broken link", "redirected": "moved page", "unverifiable": "unverifiable"}
-    for link in doc.get("links", []):
-        who = ", ".join(link.get("resources") or []) or "-"
-        state = link["state"]
-        if state == "redirected":
-            what = f"{link['url']} → {link.get('redirect_target')}"
-        else:
-            status = f", HTTP {link['http_status']}" if link.get("http_status") else ""
-            detail = f": {link['detail']}" if link.get("detail") and not status else ""
-            what = f"{link['url']} ({link.get('verdict')}{status}{detail})"
-        lines.append(f"{labels.get(state, state):<20} {who}: {what}")
-    for change in doc.get("changes", []):
-        kind, provider = change["kind"], change.get("provider") or "-"
-        title = change.get("title") or ""
-        if kind == "fee_changed":
-            tier = f" [{change['tier']}]" if change.get("tier") else ""
-            text = f"{title}{tier}: {change.get('old') or 'none'} → {change.get('new') or 'none'}"
-        elif kind == "offering_rescheduled":
-            text = f"{title}: {change.get('old')} → {change.get('new')}"
-        elif kind in ("provider_unreachable", "extractor_drift"):
-            text = change.get("detail") or change.get("url") or ""
-        elif kind.startswith(("link_", "run_")):
-            continue  # the links above say it
-        else:
-            text = title
-        count = int(change.get("count") or 1)  # the report merged the same event of several runs
-        lines.append(f"{kind.replace('_', ' '):<20} {provider}: {text}"
-                     + (f" (×{count})" if count > 1 else ""))
-    return list(dict.fromkeys(lines))
 
 
 def written_files(demo: Demo) -> list[tuple[str, list[Path]]]:

@@ -21,6 +21,7 @@ import pytest
 
 from shelfcheck.catalog.doctables import TABLES
 from shelfcheck.catalog.events import EVENT_KINDS, GROUPS, SEVERITIES, SUMMARY_COUNTS, EventKind
+from shelfcheck.catalog.notchecked import REASONS
 from shelfcheck.catalog.states import RESOURCE_LINK_STATES, LinkState, RunOutcome
 from shelfcheck.catalog.verdicts import VERDICTS, Verdict
 from shelfcheck.reports.model import LINK_STATES, Summary
@@ -38,6 +39,8 @@ SCHEMA_ENUMS: dict[tuple[Path, str, str], Sequence[str]] = {
     (REPORT_SCHEMA, "run", "outcome"): list(RunOutcome),
     (REPORT_SCHEMA, "run", "kind"): RUN_KINDS,
     (REPORT_SCHEMA, "link", "state"): LINK_STATES,
+    (REPORT_SCHEMA, "not_checked", "reason"): REASONS,
+    (REPORT_SCHEMA, "not_checked", "state"): list(LinkState),
     (CATALOG_SCHEMA, "resource", "link_state"): RESOURCE_LINK_STATES,
 }
 

@@ -5,7 +5,6 @@ loopback server whose answers change, the CLI, and the report it feeds, on SQLit
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from http.server import ThreadingHTTPServer
@@ -17,14 +16,15 @@ import pytest
 from shelfcheck.catalog.dismissals import holds
 from shelfcheck.catalog.models import Link, LinkDismissal, utcnow
 from tests.crawler.test_linkcheck import check_links, sync
-from tests.loopback import PageHandler
+from tests.loopback import PageHandler, served
 
 
 class Site(ThreadingHTTPServer):
-    """Answers each path with the status in `statuses` (404 when unlisted)."""
+    """Answers each path with the status in `statuses` (404 when unlisted); logs the paths."""
 
     def __init__(self) -> None:
         self.statuses: dict[str, int] = {}
+        self.requests: list[str] = []
         super().__init__(("127.0.0.1", 0), _Page)
 
     def url(self, path: str) -> str:
@@ -35,6 +35,7 @@ class _Page(PageHandler):
     server: Site
 
     def answer(self) -> tuple[int, dict[str, str], bytes]:
+        self.server.requests.append(self.path)
         status = self.server.statuses.get(self.path, 404)
         page = f"<html><head><title>{status}</title></head><body>page {self.path} " \
                f"{'x' * 600}</body></html>".encode()
@@ -43,11 +44,8 @@ class _Page(PageHandler):
 
 @pytest.fixture
 def site() -> Iterator[Site]:
-    server = Site()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with served(Site()) as server:
+        yield server
 
 
 def report_json(cli: Any, db_url: str, out: str) -> dict[str, Any]:

@@ -89,7 +89,7 @@ def test_period_boundaries_are_half_open(engine: Engine) -> None:
         {"id": 3, "kind": "listings", "started": iso(until - US), "outcome": "running"},
         {"id": 4, "kind": "listings", "started": iso(until), "finished": iso(until + US),
          "outcome": "ok"},
-        {"id": 5, "kind": "refresh", "started": iso(since + timedelta(hours=1)),
+        {"id": 5, "kind": "sync", "started": iso(since + timedelta(hours=1)),
          "finished": iso(since + timedelta(hours=2)), "outcome": "ok"},
         {"id": 6, "kind": "links", "started": iso(since + timedelta(days=1)),
          "finished": iso(since + timedelta(days=1, minutes=5)), "outcome": "ok",

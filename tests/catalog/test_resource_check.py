@@ -72,7 +72,7 @@ def test_sync_writes_check_and_a_change_of_check_is_an_update(engine: Engine,
         ids = dict(session.execute(select(Resource.title, Resource.id)).all())
         flipped = sync_catalog(session, load_catalog(write(tmp_path, "true")))
     assert flipped.updated.lines == ["Links / Members only: check"]
-    assert (flipped.added, flipped.retired, flipped.unchanged) == ([], [], 1)
+    assert (len(flipped.added), len(flipped.retired), flipped.unchanged) == (0, 0, 1)
     assert checks(engine) == {"Members only": True, "Open page": True}
     with transaction(engine) as session:
         assert dict(session.execute(select(Resource.title, Resource.id)).all()) == ids

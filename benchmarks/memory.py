@@ -1,6 +1,7 @@
 """Benchmark: peak memory of `catalog sync` (first and repeated) and of every export, by size.
 
     .venv/bin/python benchmarks/memory.py --resources 10000 100000 [--db sqlite postgresql]
+                                          [--formats html jsonld]
 
 For each N it writes a catalog file of N resources (sections of 1,000, one link each, every tenth
 tied to one of 10 providers), then runs the real CLI in child processes on a fresh database:
@@ -95,7 +96,7 @@ def drop(name: str | None) -> None:
     admin.dispose()
 
 
-def bench(n: int, kind: str, work: Path) -> list[dict[str, Any]]:
+def bench(n: int, kind: str, work: Path, formats: list[str] | None = None) -> list[dict[str, Any]]:
     from shelfcheck.exports.base import export_kinds
 
     catalog = work / f"catalog-{n}.yaml"
@@ -109,7 +110,7 @@ def bench(n: int, kind: str, work: Path) -> list[dict[str, Any]]:
         steps = [("sync (first)", ["catalog", "sync", str(catalog)]),
                  ("sync (repeated)", ["catalog", "sync", str(catalog)])]
         steps += [(f"export {k}", ["export", "--format", k, "--out", str(work / f"out-{n}.{k}")])
-                  for k in export_kinds()]
+                  for k in export_kinds() if formats is None or k in formats]
         for step, args in steps:
             row = {"n": n, "db": kind, "step": step, **run_cli(args, env, work)}
             print(json.dumps(row), flush=True)
@@ -123,12 +124,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--db", nargs="+", default=["sqlite"], choices=["sqlite", "postgresql"])
+    parser.add_argument("--formats", nargs="*", default=None,
+                        help="export formats to measure (default: all; none: only the syncs)")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="shelfcheck-memory-") as folder:
         for kind in args.db:
             for n in args.resources:
-                rows += bench(n, kind, Path(folder))
+                rows += bench(n, kind, Path(folder), args.formats)
     print("\n| N | DB | step | exit | wall s | peak RSS MB |\n|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['n']:,} | {r['db']} | {r['step']} | {r['exit']} | {r['wall_s']} "

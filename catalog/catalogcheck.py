@@ -138,17 +138,18 @@ class CatalogCheck:
                     ProviderSpec(slug, name, home, plain(recipe) if recipe else None, node.line)
                 )
 
-    def section(self, i: int, node: Any) -> None:
-        """Check one entry of `sections` and keep its spec."""
+    def section(self, i: int, node: Any) -> SectionSpec | None:
+        """Check one entry of `sections`; its spec (the caller keeps it, or writes it), or None
+        when it has no name."""
         check, data = self.check, self.data
         where = f"sections[{i}]"
         if not isinstance(node, LineMap):
             check.fail(data.key_lines.get("sections", 1), where, "must be a mapping")
-            return
+            return None
         check.keys(node, {"name", "resources"}, where)
         name = check.text(node, "name", where, required=True)
         if name is None:
-            return
+            return None
         where = f"section '{name}'"
         if name in self.names:
             check.fail(node.line, where, "duplicate section name")
@@ -192,10 +193,16 @@ class CatalogCheck:
                 urls[key] = title
             section.resources.append(ResourceSpec(title, url, provider, description,
                                                   rnode.line, checked))
-        self.spec.sections.append(section)
+        return section
+
+    @property
+    def clean(self) -> bool:
+        """True while no problem has been found."""
+        return not self.check.problems
 
     def finish(self) -> CatalogSpec:
-        """The spec, or CatalogFileError listing every problem found."""
+        """The spec (its sections are the caller's), or CatalogFileError listing every problem
+        found."""
         found = self.check.problems
         problems = [*self._top(), *found[:self.sections_from], *self._sections_key(),
                     *found[self.sections_from:]]

@@ -1,86 +1,94 @@
 """A fixed redirect keeps its history: the link row moves to the URL it redirected to.
 
 `catalog fix` writes a redirected link's target into the catalog file. When that file is synced,
-`move_fixed_redirects` runs first: each link in state ``redirected`` whose resource now names the
-redirect target is renamed to the target (its checks and events stay with it) and becomes
-``ok``, since the target answered when the redirect was seen. The sync that follows then finds
-the new URL's row already there and links the resource to it: no resource is added or removed.
+each link in state ``redirected`` whose resource now names the redirect target is renamed to the
+target (its checks and events stay with it) and becomes ``ok``, since the target answered when
+the redirect was seen: no resource is added or removed.
+
+The sync streams the file, so `FixedRedirects` notes what each section lists as it is synced
+(only what concerns the redirected links) and moves the links at the end, once the whole file
+is known: the resources that the sync linked to a new row for the target take the moved row,
+and that new row goes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from shelfcheck.catalog.catalogfile import CatalogSpec
+from shelfcheck.catalog.catalogspec import ResourceSpec
 from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.models import Link, Resource, Section, utcnow
 
 
-def move_fixed_redirects(session: Session, spec: CatalogSpec) -> list[str]:
-    """Rename the redirected links whose resources now name their targets; returns
-    "old → new" for each. A link stays when another resource of the file keeps its old URL,
-    or when the target already has a row of its own (the resource then simply uses that)."""
-    candidates = session.execute(
-        select(Section.name, Resource.title, Link.id, Link.url, Link.redirect_target)
-        .join(Resource, Resource.link_id == Link.id)
-        .join(Section, Section.id == Resource.section_id)
-        .where(Link.state == "redirected", Link.redirect_target.is_not(None))
-    ).all()
-    if not candidates:
-        return []
-    listed = {(s.name, r.title): r.url for s in spec.sections for r in s.resources}
-    stored_listed = _still_listed(listed.values(), {url for _s, _t, _i, url, _r in candidates})
-    moves: dict[int, tuple[str, str, str]] = {}
-    for section, title, link_id, url, target in candidates:
-        new_url = listed.get((section, title))
-        if not new_url or not target or link_id in moves:
-            continue
-        stored, host = link_key(new_url)
-        if stored == url or stored != link_key(target)[0] or url in stored_listed:
-            continue
-        moves[link_id] = (url, stored, host)
-    taken = set(session.scalars(select(Link.url).where(
-        Link.url.in_([stored for _old, stored, _host in moves.values()])))) if moves else set()
-    now, moved = utcnow(), []
-    for link_id, (old, stored, host) in moves.items():
-        if stored in taken:
-            continue
-        taken.add(stored)
-        session.execute(
-            update(Link).where(Link.id == link_id).values(
-                url=stored, host=host, state="ok", state_since=now, redirect_target=None,
-                last_verdict="ok", last_detail=f"moved here from {old} (a fixed redirect)",
-                etag=None, last_modified=None))
-        moved.append(f"{old} → {stored}")
-    return moved
+class FixedRedirects:
+    """The redirected links whose resources may now name their targets, read before the sync
+    writes anything."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.candidates = session.execute(
+            select(Section.name, Resource.title, Link.id, Link.url, Link.redirect_target)
+            .join(Resource, Resource.link_id == Link.id)
+            .join(Section, Section.id == Resource.section_id)
+            .where(Link.state == "redirected", Link.redirect_target.is_not(None))
+        ).all()
+        self.old_urls = {url for _s, _t, _i, url, _r in self.candidates}
+        self.pairs = {(section, title) for section, title, _i, _u, _r in self.candidates}
+        targets = {link_key(target)[0] for _s, _t, _i, _u, target in self.candidates if target}
+        # targets with a row of their own before the sync: the resource simply uses that row
+        self.taken = set(session.scalars(select(Link.url).where(Link.url.in_(targets)))) \
+            if targets else set()
+        self.listed: dict[tuple[str, str], str | None] = {}
+        self.still_listed: set[str] = set()
 
-def _still_listed(urls: Iterable[str | None], old_urls: set[str]) -> set[str]:
-    """Which of `old_urls` (stored form) the file still lists; only URLs on their hosts are
-    normalized, since normalizing 100,000 URLs costs seconds."""
-    hosts = {_hostname(url) for url in old_urls}
-    found = set()
-    for url in urls:
-        if not url:
-            continue
-        if url in old_urls:
-            found.add(url)
-            continue
-        host = _hostname(url)
-        if host and host.isascii() and host not in hosts:
-            continue
-        stored = link_key(url)[0]
-        if stored in old_urls:
-            found.add(stored)
-    return found
+    def see(self, section: str, resources: Iterable[ResourceSpec],
+            keys: Mapping[str, tuple[str, str]]) -> None:
+        """Note a section of the file: the URL of each candidate's resource, and which old
+        URLs it still lists (`keys`: each URL's `link_key`)."""
+        if not self.candidates:
+            return
+        for resource in resources:
+            if (section, resource.title) in self.pairs:
+                self.listed[(section, resource.title)] = resource.url
+            if not resource.url:
+                continue
+            if resource.url in self.old_urls:
+                self.still_listed.add(resource.url)
+            elif (stored := keys[resource.url][0]) in self.old_urls:
+                self.still_listed.add(stored)
 
-
-def _hostname(url: str) -> str:
-    try:
-        return (urlsplit(url.strip()).hostname or "").lower()
-    except ValueError:
-        return ""
+    def apply(self) -> list[str]:
+        """Rename the redirected links whose resources now name their targets; returns
+        "old → new" for each. A link stays when another resource of the file keeps its old URL,
+        or when the target already had a row of its own."""
+        moves: dict[int, tuple[str, str, str]] = {}
+        for section, title, link_id, url, target in self.candidates:
+            new_url = self.listed.get((section, title))
+            if not new_url or not target or link_id in moves:
+                continue
+            stored, host = link_key(new_url)
+            if stored == url or stored != link_key(target)[0] or url in self.still_listed:
+                continue
+            moves[link_id] = (url, stored, host)
+        session, taken = self.session, self.taken
+        now, moved = utcnow(), []
+        resources = Resource.__table__
+        for link_id, (old, stored, host) in moves.items():
+            if stored in taken:
+                continue
+            taken.add(stored)
+            made = session.scalar(select(Link.id).where(Link.url == stored))
+            if made is not None:  # created by this sync for the resources naming the target
+                session.execute(update(resources).where(resources.c.link_id == made)  # type: ignore[arg-type]
+                                .values(link_id=link_id))
+                session.execute(delete(Link).where(Link.id == made))
+            session.execute(
+                update(Link).where(Link.id == link_id).values(
+                    url=stored, host=host, state="ok", state_since=now, redirect_target=None,
+                    last_verdict="ok", last_detail=f"moved here from {old} (a fixed redirect)",
+                    etag=None, last_modified=None))
+            moved.append(f"{old} → {stored}")
+        return moved

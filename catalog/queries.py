@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from shelfcheck.catalog.models import (
@@ -88,6 +88,38 @@ def resource_rows(session: Session, *, include_retired: bool = False) -> Iterato
             check=check,
             link_id=link_id,
         )
+
+
+def resource_state_counts(session: Session) -> dict[str, int]:
+    """Active resources by link state (`NO_URL` for those without a link), as `resource_rows`
+    would count them, counted by the database."""
+    query = (
+        select(Link.state, func.count())
+        .select_from(Resource)
+        .join(Section, Resource.section_id == Section.id)
+        .outerjoin(Link, Resource.link_id == Link.id)
+        .where(Resource.state == "active")
+        .group_by(Link.state)
+    )
+    counts: dict[str, int] = {}
+    for state, count in session.execute(query):
+        counts[state or NO_URL] = counts.get(state or NO_URL, 0) + count
+    return counts
+
+
+def listed_link_health(session: Session, stored_url: str) -> tuple[str, str | None] | None:
+    """The (state, redirect target) of the link stored as `stored_url` when an active
+    resource uses it, else None."""
+    row = session.execute(
+        select(Link.state, Link.redirect_target)
+        .join(Resource, Resource.link_id == Link.id)
+        .where(Link.url == stored_url, Resource.state == "active")
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    state, target = row
+    return state, _suggestion(state, stored_url, target) if state == "redirected" else None
 
 
 def suggestion_for(link: Link | None) -> str | None:

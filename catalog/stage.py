@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from shelfcheck.catalog.catalogfile import RecipeValidator, load_catalog, packaged_catalog_path
+from shelfcheck.catalog.catalogfile import CatalogReader, RecipeValidator, packaged_catalog_path
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.runs import StepResult, failed_step, finish_run, start_run
 from shelfcheck.catalog.states import RunKind
-from shelfcheck.catalog.sync import last_synced_hash, sync_catalog
+from shelfcheck.catalog.sync import last_synced_hash, sync_catalog_file
 from shelfcheck.config import Settings
 
 
@@ -31,19 +31,19 @@ def run_sync(
                 finish_run(session, run_id, "ok", unchanged)
             return StepResult("sync", "ok", run_id, f"{unchanged['source']} unchanged",
                               unchanged)
-        spec = load_catalog(settings.catalog_file, recipe_validator=recipe_validator)
+        reader = CatalogReader(settings.catalog_file, recipe_validator=recipe_validator)
         with transaction(engine) as session:
-            if last_synced_hash(session) == spec.sha256:
-                stats = {"changed": False, "sha256": spec.sha256, "source": spec.source}
+            if last_synced_hash(session) == reader.sha256:
+                stats = {"changed": False, "sha256": reader.sha256, "source": reader.source}
                 finish_run(session, run_id, "ok", stats)
-                return StepResult("sync", "ok", run_id, f"{spec.source} unchanged", stats)
-            synced = sync_catalog(session, spec)
-            stats = {"changed": synced.changed, "sha256": spec.sha256, "source": spec.source,
+                return StepResult("sync", "ok", run_id, f"{reader.source} unchanged", stats)
+            synced = sync_catalog_file(session, reader)
+            stats = {"changed": synced.changed, "sha256": reader.sha256, "source": reader.source,
                      "added": len(synced.added), "updated": len(synced.updated),
                      "retired": len(synced.retired), "restored": len(synced.restored),
                      "providers_changed": len(synced.providers_changed)}
             finish_run(session, run_id, "ok", stats)
-        return StepResult("sync", "ok", run_id, f"synced {spec.source}: {synced.summary()}",
+        return StepResult("sync", "ok", run_id, f"synced {reader.source}: {synced.summary()}",
                           stats)
     except Exception as exc:
         result = failed_step("sync", exc, run_id)
@@ -58,7 +58,7 @@ def _unchanged_catalog(settings: Settings, engine: Engine) -> dict[str, object] 
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
-        return None  # load_catalog reports it
+        return None  # CatalogReader reports it
     with transaction(engine) as session:
         if last_synced_hash(session) != digest:
             return None

@@ -1,13 +1,17 @@
 """YAML that remembers where it was written: mappings carrying the line of themselves and of each
-key, loaded whole (`LineLoader`) or a node at a time (`PieceLoader`) for a large catalog file."""
+key, loaded whole (`LineLoader`) or a node at a time (`PieceLoader`, `walk_sections`) for a large
+catalog file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from shelfcheck.errors import CatalogFileError
+
+NOT_A_MAPPING = "1: a catalog file must be a mapping with 'sections'"
 
 
 class LineMap(dict[str, Any]):
@@ -102,3 +106,41 @@ def line_of(recipe: Any, key_path: str, default: int) -> int:
         else:
             break
     return line
+
+
+def walk_sections(stream: Any, top: LineMap) -> Iterator[tuple[int, Any]]:
+    """Yield (index, node) for each entry of the top-level `sections` list as it is read.
+
+    Every other top-level key is put into `top` (with its line) as it is met, so keys after
+    the sections are there once the walk ends. A document that is not a mapping is an error.
+    """
+    loader = PieceLoader(stream)
+    try:
+        loader.get_event()  # StreamStart
+        if loader.check_event(yaml.StreamEndEvent):
+            raise CatalogFileError(NOT_A_MAPPING)
+        loader.get_event()  # DocumentStart
+        if not loader.check_event(yaml.MappingStartEvent):
+            loader.piece()  # its YAML errors come first
+            raise CatalogFileError(NOT_A_MAPPING)
+        start = loader.get_event()
+        top.line, top.key_lines = start.start_mark.line + 1, {}
+        while not loader.check_event(yaml.MappingEndEvent):
+            key_event = loader.peek_event()
+            key = loader.piece()
+            line = key_event.start_mark.line + 1
+            if str(key) in top.key_lines:
+                raise CatalogFileError(f"{line}: duplicate key '{key}'")
+            top.key_lines[str(key)] = line
+            if key == "sections" and loader.check_event(yaml.SequenceStartEvent):
+                top["sections"] = []
+                loader.get_event()
+                index = 0
+                while not loader.check_event(yaml.SequenceEndEvent):
+                    yield index, loader.piece()
+                    index += 1
+                loader.get_event()
+                continue
+            top[key] = loader.piece()
+    finally:
+        loader.dispose()

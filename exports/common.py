@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.links import link_key
-from shelfcheck.catalog.queries import OfferingRow, ResourceRow, offering_rows, providers
+from shelfcheck.catalog.queries import (
+    OfferingRow,
+    ResourceRow,
+    listed_link_health,
+    offering_rows,
+    providers,
+)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,7 +62,7 @@ def one_line(text: str | None) -> str:
     return " ".join(clean_text(text).split())
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def web_url(url: str | None) -> str | None:
     """`url` when it is an absolute http(s) address that may become a link, else None."""
     if not url:
@@ -145,26 +151,34 @@ class LinkPolicy:
     """Turns an address into the href to publish, or None when it must not become a link.
 
     Maintainer view: any http(s) address. Public view (`public`): an address the link checker
-    found broken is dropped, and a permanent redirect is replaced by its target.
+    found broken is dropped, and a permanent redirect is replaced by its target. A resource's
+    own address is judged by its row; any other address (a provider's home, an offering) by
+    the listed link it normalizes to, looked up once.
     """
 
-    def __init__(self, rows: list[ResourceRow], *, public: bool) -> None:
+    def __init__(self, session: Session, *, public: bool) -> None:
+        self.session = session
         self.public = public
-        self.health: dict[str, tuple[str, str | None]] = {}
-        for row in rows:
-            if row.link_url:
-                self.health[row.link_url] = (row.link_state, redirect_target(row))
-        # Addresses as written in the catalog map to their link without normalizing again.
-        self.known = {row.url: self.health[row.link_url]
-                      for row in rows if row.url and row.link_url}
+        self.known: dict[str, tuple[str, str | None]] = {}
 
     def __call__(self, url: str | None) -> str | None:
         href = web_url(url)
         if href is None or not self.public:
             return href
         if href not in self.known:
-            self.known[href] = self.health.get(link_key(href)[0], ("unknown", None))
-        state, target = self.known[href]
+            found = listed_link_health(self.session, link_key(href)[0])
+            self.known[href] = found or ("unknown", None)
+        return self._decide(href, *self.known[href])
+
+    def row_href(self, row: ResourceRow) -> str | None:
+        """The href of a resource's own address."""
+        href = web_url(row.url)
+        if href is None or not self.public or not row.link_url:
+            return self(row.url)
+        return self._decide(href, row.link_state, redirect_target(row))
+
+    @staticmethod
+    def _decide(href: str, state: str, target: str | None) -> str | None:
         if state == "broken":
             return None
         if state == "redirected" and target:
@@ -177,26 +191,19 @@ def redirect_target(row: ResourceRow) -> str | None:
     return row.suggestion if row.link_state == "redirected" else None
 
 
-def iter_resource_views(rows: list[ResourceRow], *, public: bool) -> Iterator[ResourceView]:
-    """Resources as the guide page shows them.
+def iter_resource_views(rows: Iterable[ResourceRow], links: LinkPolicy) -> Iterator[ResourceView]:
+    """Resources as the guide page shows them, in the view of `links`.
 
-    Maintainer view (default): every resource under its catalog URL. Public view: broken links
-    are left out and a permanent redirect is replaced by its target.
+    Maintainer view: every resource under its catalog URL. Public view: broken links are left
+    out and a permanent redirect is replaced by its target.
     """
-    links = LinkPolicy(rows, public=public)
     for row in rows:
-        if public and row.link_state == "broken":
+        if links.public and row.link_state == "broken":
             continue
-        target = redirect_target(row)
-        href = links(row.url)
         yield ResourceView(
             section=row.section, title=one_line(row.title), description=clean_text(row.description),
-            provider=row.provider, provider_name=row.provider_name, url=row.url, href=href,
-            link_state=row.link_state, verdict=row.verdict, http_status=row.http_status,
-            since=row.since, redirect_target=target, suggestion=row.suggestion,
+            provider=row.provider, provider_name=row.provider_name, url=row.url,
+            href=links.row_href(row), link_state=row.link_state, verdict=row.verdict,
+            http_status=row.http_status, since=row.since, redirect_target=redirect_target(row),
+            suggestion=row.suggestion,
         )
-
-
-def resource_views(rows: list[ResourceRow], *, public: bool) -> list[ResourceView]:
-    """`iter_resource_views` as a list."""
-    return list(iter_resource_views(rows, public=public))

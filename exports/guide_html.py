@@ -7,9 +7,11 @@ The markup follows LibGuides' boxes, so `catalog import-guide` reads the page ba
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import cache
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 import jinja2
@@ -17,21 +19,23 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.models import utcnow
-from shelfcheck.catalog.queries import guide_meta, resource_rows
+from shelfcheck.catalog.queries import guide_meta, resource_rows, resource_state_counts
 from shelfcheck.catalog.states import RESOURCE_LINK_STATES
 from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.exports.base import Exporter
 from shelfcheck.exports.common import (
+    LinkPolicy,
     ResourceView,
     fee_text,
     is_upcoming,
+    iter_resource_views,
     local,
     one_line,
     published_offerings,
-    resource_views,
     web_url,
 )
-from shelfcheck.exports.guide_jsonld import guide_jsonld, safe_json
+from shelfcheck.exports.guide_jsonld import guide_jsonld_stream, script_safe
+from shelfcheck.exports.jsonstream import iter_json, utf8_chunks
 
 
 @cache
@@ -76,45 +80,49 @@ def upcoming_by_provider(session: Session, now: datetime) -> dict[str, list[dict
     return found
 
 
-def render_guide_page(session: Session, *, public: bool = False, now: Any = None) -> str:
-    """The guide page as HTML text. Under the first resource of each provider with upcoming
-    offerings, both views list them (an <aside>: `import-guide` reads them as no resource)."""
+def guide_page_pieces(session: Session, *, public: bool = False,
+                      now: datetime | None = None) -> Iterator[str]:
+    """The guide page as pieces of HTML text, read from the database while it is written.
+
+    Under the first resource of each provider with upcoming offerings, both views list them
+    (an <aside>: `import-guide` reads them as no resource)."""
     now = (now or utcnow()).astimezone(UTC)
     guide = guide_meta(session)
-    rows = list(resource_rows(session))
-    views = resource_views(rows, public=public)
+    counts = resource_state_counts(session)
+    jsonld = script_safe(iter_json(guide_jsonld_stream(session, public=public, now=now),
+                                   indent=None))
     upcoming = upcoming_by_provider(session, now)
-    sections: list[dict[str, Any]] = []
-    for view in views:
-        if not sections or sections[-1]["name"] != view.section:
-            sections.append({"name": view.section, "resources": []})
-        data = _template_resource(view)
-        offerings = upcoming.pop(view.provider, []) if view.provider else []
-        data["upcoming"] = offerings[:UPCOMING_SHOWN]
-        data["upcoming_more"] = max(len(offerings) - UPCOMING_SHOWN, 0)
-        sections[-1]["resources"].append(data)
-    states = [r.link_state for r in rows]
-    counts = {state: states.count(state)
-              for state in RESOURCE_LINK_STATES}
-    counts["resources"] = len(rows)
-    return environment().get_template("guide.html.j2").render(
+
+    def resources(views: Iterable[ResourceView]) -> Iterator[dict[str, Any]]:
+        for view in views:
+            data = _template_resource(view)
+            offerings = upcoming.pop(view.provider, []) if view.provider else []
+            data["upcoming"] = offerings[:UPCOMING_SHOWN]
+            data["upcoming_more"] = max(len(offerings) - UPCOMING_SHOWN, 0)
+            yield data
+
+    views = iter_resource_views(resource_rows(session), LinkPolicy(session, public=public))
+    sections = ({"name": name, "resources": resources(group)}
+                for name, group in groupby(views, key=attrgetter("section")))
+    summary = {state: counts.get(state, 0) for state in RESOURCE_LINK_STATES}
+    summary["resources"] = sum(counts.values())
+    return environment().get_template("guide.html.j2").generate(
         guide={"title": one_line(guide.get("title")) or "Guide", "url": web_url(guide.get("url"))},
         sections=sections,
         public=public,
-        counts=counts,
+        counts=summary,
         generated=now.strftime("%Y-%m-%d %H:%M UTC"),
-        jsonld=Markup(safe_json(guide_jsonld(session, public=public, now=now, rows=rows),
-                                indent=None)),
+        jsonld=map(Markup, jsonld),
     )
 
 
 class HtmlExporter(Exporter):
-    """The regenerated guide page."""
+    """The regenerated guide page, written as it is rendered."""
 
     kind = "html"
     default_name = "guide.html"
     description = "the guide page (maintainer view, or the public view for readers) with JSON-LD"
 
-    def render(self, session: Session) -> Mapping[str, bytes]:
-        html = render_guide_page(session, public=self.public, now=self.now)
-        return {self.default_name: html.encode("utf-8")}
+    def stream(self, session: Session) -> Mapping[str, Iterable[bytes]]:
+        pieces = guide_page_pieces(session, public=self.public, now=self.now)
+        return {self.default_name: utf8_chunks(pieces)}

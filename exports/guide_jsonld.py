@@ -3,7 +3,6 @@ Event with Offers per current offering. The `html` page embeds the same document
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -13,10 +12,10 @@ from sqlalchemy.orm import Session
 from shelfcheck.catalog.models import Provider, utcnow
 from shelfcheck.catalog.queries import (
     OfferingRow,
-    ResourceRow,
     guide_meta,
     providers,
     resource_rows,
+    resource_state_counts,
 )
 from shelfcheck.exports.base import Exporter
 from shelfcheck.exports.common import (
@@ -32,15 +31,9 @@ from shelfcheck.exports.common import (
     published_offerings,
     web_url,
 )
-from shelfcheck.exports.jsonstream import json_chunks, materialize
+from shelfcheck.exports.jsonstream import iter_json, materialize, utf8_chunks
 
 SCHEMA_ORG = "https://schema.org"
-
-
-def safe_json(doc: Any, *, indent: int | None = 2) -> str:
-    """JSON with ``<``, ``>`` and ``&`` as \\u escapes, so that it is safe inside <script>."""
-    text = json.dumps(doc, indent=indent, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _organization(name: str | None, home: str | None, links: LinkPolicy) -> dict[str, Any] | None:
@@ -136,38 +129,34 @@ def offering_node(row: OfferingRow, home: str | None, links: LinkPolicy) -> dict
 
 
 def guide_jsonld_stream(session: Session, *, public: bool = False,
-                        now: datetime | None = None,
-                        rows: list[ResourceRow] | None = None) -> dict[str, Any]:
-    """The JSON-LD document with its resource items as an iterator (`exports.jsonstream`)."""
+                        now: datetime | None = None) -> dict[str, Any]:
+    """The JSON-LD document with its resource items as an iterator (`exports.jsonstream`),
+    read from the database while the document is written."""
     now = now or utcnow()
     orgs = {p.slug: p for p in providers(session, active_only=False)}
-    rows = list(resource_rows(session)) if rows is None else rows
-    links = LinkPolicy(rows, public=public)
+    links = LinkPolicy(session, public=public)
     current = [row for row in published_offerings(session) if is_current(row, now)]
-    count = sum(1 for row in rows if not (public and row.link_state == "broken"))
-    graph = [resource_list(guide_meta(session), iter_resource_views(rows, public=public), orgs,
-                           links, count)]
+    counts = resource_state_counts(session)
+    count = sum(counts.values()) - (counts.get("broken", 0) if public else 0)
+    graph = [resource_list(guide_meta(session), iter_resource_views(resource_rows(session), links),
+                           orgs, links, count)]
     for row in current:
         provider = orgs.get(row.provider)
         graph.append(offering_node(row, provider.home_url if provider else None, links))
     return {"@context": SCHEMA_ORG, "@graph": graph}
 
 
-def guide_jsonld(session: Session, *, public: bool = False, now: datetime | None = None,
-                 rows: list[ResourceRow] | None = None) -> dict[str, Any]:
-    """The whole JSON-LD document; `public` applies the reader view (see LinkPolicy).
-
-    `rows` saves querying the resources again when the caller holds them.
-    """
-    doc: dict[str, Any] = materialize(guide_jsonld_stream(session, public=public, now=now,
-                                                          rows=rows))
+def guide_jsonld(session: Session, *, public: bool = False,
+                 now: datetime | None = None) -> dict[str, Any]:
+    """The whole JSON-LD document; `public` applies the reader view (see LinkPolicy)."""
+    doc: dict[str, Any] = materialize(guide_jsonld_stream(session, public=public, now=now))
     return doc
 
 
-def _script_safe(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """`safe_json`'s escapes, chunk by chunk (each escaped character is one byte)."""
-    for chunk in chunks:
-        yield chunk.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+def script_safe(pieces: Iterable[str]) -> Iterator[str]:
+    """JSON text made safe inside <script>: ``<``, ``>`` and ``&`` as \\u escapes."""
+    for piece in pieces:
+        yield piece.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 class JsonLdExporter(Exporter):
@@ -179,4 +168,4 @@ class JsonLdExporter(Exporter):
 
     def stream(self, session: Session) -> Mapping[str, Iterable[bytes]]:
         doc = guide_jsonld_stream(session, public=self.public, now=self.now)
-        return {self.default_name: _script_safe(json_chunks(doc))}
+        return {self.default_name: utf8_chunks(script_safe(iter_json(doc)), end="\n")}

@@ -1,4 +1,5 @@
-"""JSON written as it is encoded: the output of ``json.dumps(doc, indent=2)``, in pieces.
+"""JSON written as it is encoded: the output of ``json.dumps(doc, indent=2)`` (or of
+``json.dumps(doc)`` with ``indent=None``), in pieces.
 
 A value that is an iterator (a generator of rows) is written item by item, so a document of
 100,000 resources never exists whole in memory; every other value is encoded by `json` itself.
@@ -24,32 +25,34 @@ def _lazy(value: Any) -> bool:
     return False
 
 
-def iter_json(value: Any, level: int = 0) -> Iterator[str]:
-    """The pieces of ``json.dumps(value, indent=2, ensure_ascii=False)``."""
-    pad = "\n" + " " * (INDENT * level)
-    inner = pad + " " * INDENT
+def iter_json(value: Any, level: int = 0, *, indent: int | None = INDENT) -> Iterator[str]:
+    """The pieces of ``json.dumps(value, indent=indent, ensure_ascii=False)``."""
+    pad = "\n" + " " * (indent * level) if indent is not None else ""
+    first = pad + " " * indent if indent is not None else ""
+    then = "," + first if indent is not None else ", "
     if isinstance(value, Mapping) and _lazy(value):
         yield "{"
         for i, (key, item) in enumerate(value.items()):
-            yield ("," if i else "") + inner + json.dumps(key, ensure_ascii=False) + ": "
-            yield from iter_json(item, level + 1)
+            yield (then if i else first) + json.dumps(key, ensure_ascii=False) + ": "
+            yield from iter_json(item, level + 1, indent=indent)
         yield pad + "}"
     elif isinstance(value, Iterator) or (isinstance(value, list | tuple) and _lazy(value)):
         empty = True
         for item in value:
-            yield ("[" if empty else ",") + inner
+            yield "[" + first if empty else then
             empty = False
-            yield from iter_json(item, level + 1)
+            yield from iter_json(item, level + 1, indent=indent)
         yield "[]" if empty else pad + "]"
     else:
-        yield json.dumps(value, indent=INDENT, ensure_ascii=False).replace("\n", pad)
+        text = json.dumps(value, indent=indent, ensure_ascii=False)
+        yield text.replace("\n", pad) if indent is not None else text
 
 
-def json_chunks(value: Any, *, end: str = "\n") -> Iterable[bytes]:
-    """UTF-8 chunks of the document, then `end`."""
+def utf8_chunks(pieces: Iterable[str], *, end: str = "") -> Iterator[bytes]:
+    """The text of `pieces`, then `end`, as UTF-8 chunks of about `FLUSH_AT` characters."""
     buffer: list[str] = []
     size = 0
-    for piece in iter_json(value):
+    for piece in pieces:
         buffer.append(piece)
         size += len(piece)
         if size >= FLUSH_AT:
@@ -57,6 +60,11 @@ def json_chunks(value: Any, *, end: str = "\n") -> Iterable[bytes]:
             buffer, size = [], 0
     buffer.append(end)
     yield "".join(buffer).encode("utf-8")
+
+
+def json_chunks(value: Any, *, end: str = "\n") -> Iterable[bytes]:
+    """UTF-8 chunks of the document (indented), then `end`."""
+    return utf8_chunks(iter_json(value), end=end)
 
 
 def materialize(value: Any) -> Any:

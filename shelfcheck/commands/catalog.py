@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from shelfcheck.app import App
-from shelfcheck.catalog.catalogfile import RecipeValidator, load_catalog
+from shelfcheck.catalog.catalogfile import CatalogReader, RecipeValidator
 from shelfcheck.catalog.notchecked import link_exclude, not_checked, state_label
 from shelfcheck.catalog.queries import ResourceRow, resource_rows
-from shelfcheck.catalog.sync import sync_catalog
+from shelfcheck.catalog.sync import sync_catalog_file
 from shelfcheck.commands.catalogfix import fix_cmd
 from shelfcheck.commands.output import echo_json, format_option, wide_option
 from shelfcheck.errors import UsageError
@@ -39,17 +39,21 @@ def sync_cmd(app: App, file: str | None) -> None:
     """Load a catalog FILE (default: catalog_file, or the packaged guide) into the database.
 
     Idempotent: a second sync changes nothing. Resources dropped from the file are retired.
+    The file is read and written a section at a time in one transaction: a problem anywhere
+    writes nothing. Up to 100 changes of each kind are listed, the rest counted.
     """
-    path = file or app.settings.catalog_file
-    spec = load_catalog(path, recipe_validator=recipe_validator())
+    reader = CatalogReader(file or app.settings.catalog_file,
+                           recipe_validator=recipe_validator())
     with app.session() as session:
-        result = sync_catalog(session, spec)
-    click.echo(f"synced {spec.source}: {result.summary()}")
-    for label, items in (("added", result.added), ("updated", result.updated),
-                         ("retired", result.retired), ("restored", result.restored),
-                         ("provider", result.providers_changed)):
-        for item in items:
+        result = sync_catalog_file(session, reader)
+    click.echo(f"synced {reader.source}: {result.summary()}")
+    for label, changes in (("added", result.added), ("updated", result.updated),
+                           ("retired", result.retired), ("restored", result.restored),
+                           ("provider", result.providers_changed)):
+        for item in changes.lines:
             click.echo(f"  {label}: {item}")
+        if changes.more:
+            click.echo(f"  {label}: ... and {changes.more:,} more")
 
 
 @catalog_group.command("list")

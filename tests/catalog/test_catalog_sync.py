@@ -101,15 +101,15 @@ def test_retire_and_restore(tmp_path: Path, engine: Engine) -> None:
     smaller["sections"][0]["resources"][0]["description"] = "new words"
     with tx(engine) as s:
         result = sync_catalog(s, load_catalog(write(tmp_path / "c2.yaml", smaller)))
-    assert result.retired == ["Two / C"]
-    assert result.updated == ["One / A: description", "Two / B: position"]
+    assert result.retired.lines == ["Two / C"]
+    assert result.updated.lines == ["One / A: description", "Two / B: position"]
     with tx(engine) as s:
         c = s.scalar(select(Resource).where(Resource.title == "C"))
         assert c is not None and c.state == "retired" and c.retired_at is not None
         assert c.link is not None  # history kept
     with tx(engine) as s:
         result = sync_catalog(s, load_catalog(write(tmp_path / "c3.yaml", SMALL)))
-    assert result.restored == ["Two / C"]
+    assert result.restored.lines == ["Two / C"]
     with tx(engine) as s:
         c = s.scalar(select(Resource).where(Resource.title == "C"))
         assert c is not None and c.state == "active" and c.retired_at is None

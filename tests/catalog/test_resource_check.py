@@ -71,8 +71,8 @@ def test_sync_writes_check_and_a_change_of_check_is_an_update(engine: Engine,
     with transaction(engine) as session:
         ids = dict(session.execute(select(Resource.title, Resource.id)).all())
         flipped = sync_catalog(session, load_catalog(write(tmp_path, "true")))
-    assert flipped.updated == ["Links / Members only: check"]
-    assert (flipped.added, flipped.retired, flipped.unchanged) == ([], [], 1)
+    assert flipped.updated.lines == ["Links / Members only: check"]
+    assert (len(flipped.added), len(flipped.retired), flipped.unchanged) == (0, 0, 1)
     assert checks(engine) == {"Members only": True, "Open page": True}
     with transaction(engine) as session:
         assert dict(session.execute(select(Resource.title, Resource.id)).all()) == ids

@@ -1,5 +1,6 @@
 """Golden files: the fixed database state of tests/exports_data.py, with `now` pinned, renders
-to the checked-in files in tests/golden/exports/, byte for byte, on SQLite and PostgreSQL.
+to the checked-in files in tests/golden/exports/, byte for byte, on SQLite and PostgreSQL
+(the streamed guide page and JSON-LD in both views too).
 
 After an intended change of a format, regenerate them with
 
@@ -25,17 +26,21 @@ GOLDEN = Path(__file__).parents[1] / "golden" / "exports"
 REGENERATE = os.environ.get("SHELFCHECK_REGEN_GOLDEN") == "1"
 
 
-@pytest.mark.parametrize(("kind", "name"), [
-    ("json", "catalog.json"),
-    ("ics", "offerings.ics"),
-    ("jsonld", "guide.jsonld"),
+@pytest.mark.parametrize(("kind", "name", "public"), [
+    ("json", "catalog.json", False),
+    ("ics", "offerings.ics", False),
+    ("jsonld", "guide.jsonld", False),
+    ("jsonld", "guide.jsonld", True),
+    ("html", "guide.html", False),
+    ("html", "guide.html", True),
 ])
-def test_export_matches_its_golden_file(engine: Engine, kind: str, name: str) -> None:
+def test_export_matches_its_golden_file(engine: Engine, kind: str, name: str,
+                                        public: bool) -> None:
     with transaction(engine) as session:
         populate(session)
     with transaction(engine) as session:
-        data = get_exporter(kind)(now=NOW).render(session)[name]
-    golden = GOLDEN / name
+        data = get_exporter(kind)(public=public, now=NOW).render(session)[name]
+    golden = GOLDEN / (name.replace(".", "-public.", 1) if public else name)
     if REGENERATE:
         atomic_write_bytes(golden, data)
     assert golden.is_file(), f"{golden} is missing: run with SHELFCHECK_REGEN_GOLDEN=1"

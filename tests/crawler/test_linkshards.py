@@ -8,10 +8,14 @@ request to a path robots.txt disallows.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -190,80 +194,65 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_workers_exit_when_their_parent_is_killed(tmp_path_factory: pytest.TempPathFactory,
-                                                  tmp_path: Path) -> None:
-    """A SIGKILLed check-links leaves no worker behind: each sees its control pipe close."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
+@contextmanager
+def _sharded_check(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, latency: str,
+                   *, until_requests: int, capture: bool = True,
+                   ) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A `check-links` child over two workers, once the server has seen `until_requests`."""
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
     folder = tmp_path_factory.mktemp("slow")
-    with MockServer(folder, "--bench-hosts", str(HOSTS), "--latency", "0.5") as server:
-        db_url = f"sqlite:///{tmp_path / 'kill.db'}"
+    with MockServer(folder, "--bench-hosts", str(HOSTS), "--latency", latency) as server:
+        db_url = f"sqlite:///{tmp_path / 'shards.db'}"
         load_links(db_url, heavy_tailed_links(server, 2 * MIN_LINKS_PER_WORKER + 100))
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
         env.update(SHELFCHECK_DATABASE_URL=db_url, SHELFCHECK_ALLOW_PRIVATE_ADDRESSES="true",
                    SHELFCHECK_LINK_WORKERS="2")
         proc = subprocess.Popen([sys.executable, "-m", "shelfcheck", "check-links"],
-                                cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+                                cwd=tmp_path, env=env, stdout=output, stderr=output, text=True)
         try:
             deadline = time.monotonic() + 60
-            while len(server.requests()) < 2 * HOSTS and time.monotonic() < deadline:
+            while len(server.requests()) < until_requests and time.monotonic() < deadline:
                 time.sleep(0.2)
-            workers = _children(proc.pid)
-            assert len(workers) >= 2, workers  # the resource tracker may be a child too
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            deadline = time.monotonic() + 15
-            while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert not [w for w in workers if _alive(w)]
+            yield proc, db_url
         finally:
             if proc.poll() is None:
                 proc.kill()
+                proc.wait()
+
+
+def _wait_gone(workers: list[int]) -> None:
+    deadline = time.monotonic() + 15
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [w for w in workers if _alive(w)]
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path_factory: pytest.TempPathFactory,
+                                                  tmp_path: Path) -> None:
+    """A SIGKILLed check-links leaves no worker behind: each sees its control pipe close."""
+    with _sharded_check(tmp_path_factory, tmp_path, "0.5", until_requests=2 * HOSTS,
+                        capture=False) as (proc, _):
+        workers = _children(proc.pid)
+        assert len(workers) >= 2, workers  # the resource tracker may be a child too
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        _wait_gone(workers)
 
 
 def test_a_worker_that_dies_fails_the_run_and_moves_no_state(
         tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
     """SIGKILL one worker mid-crawl: the run fails, the other worker is stopped, no link moves."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    folder = tmp_path_factory.mktemp("slow")
-    with MockServer(folder, "--bench-hosts", str(HOSTS), "--latency", "0.3") as server:
-        db_url = f"sqlite:///{tmp_path / 'die.db'}"
-        load_links(db_url, heavy_tailed_links(server, 2 * MIN_LINKS_PER_WORKER + 100))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCHECK_")}
-        env.update(SHELFCHECK_DATABASE_URL=db_url, SHELFCHECK_ALLOW_PRIVATE_ADDRESSES="true",
-                   SHELFCHECK_LINK_WORKERS="2")
-        proc = subprocess.Popen([sys.executable, "-m", "shelfcheck", "check-links"],
-                                cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 60
-            while len(server.requests()) < 4 * HOSTS and time.monotonic() < deadline:
-                time.sleep(0.2)
-            workers = [pid for pid in _children(proc.pid)
-                       if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-                       and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
-            assert len(workers) >= 2, workers
-            os.kill(workers[0], signal.SIGKILL)
-            out, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+    with _sharded_check(tmp_path_factory, tmp_path, "0.3",
+                        until_requests=4 * HOSTS) as (proc, db_url):
+        workers = [pid for pid in _children(proc.pid)
+                   if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                   and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(workers) >= 2, workers
+        os.kill(workers[0], signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
         assert proc.returncode == 1, out + err
         assert "ended without a result" in err, err
-        deadline = time.monotonic() + 15
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not [w for w in workers if _alive(w)]
+        _wait_gone(workers)
     engine = open_database(db_url)
     try:
         with transaction(engine) as session:

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.models import Link
+from shelfcheck.catalog.states import LinkState
 from shelfcheck.catalog.urlnorm import InvalidURL, host_of, normalize_url
 
 LOOKUP_BATCH = 100
@@ -39,7 +40,7 @@ def link_ids(session: Session, keys: Mapping[str, tuple[str, str]]) -> dict[str,
         table = Link.__table__
         rows = session.execute(
             insert(table).returning(table.c.url, table.c.id),  # type: ignore[arg-type]
-            [{"url": stored, "host": hosts[stored], "state": "unknown",
+            [{"url": stored, "host": hosts[stored], "state": LinkState.UNKNOWN,
               "consecutive_failures": 0} for stored in new])
         found.update((url, id_) for url, id_ in rows)
     return {url: found[stored] for url, (stored, _host) in keys.items()}
@@ -50,7 +51,7 @@ def get_or_create_link(session: Session, url: str) -> Link:
     stored, host = link_key(url)
     link = session.scalar(select(Link).where(Link.url == stored))
     if link is None:
-        link = Link(url=stored, host=host, state="unknown", consecutive_failures=0)
+        link = Link(url=stored, host=host, state=LinkState.UNKNOWN, consecutive_failures=0)
         session.add(link)
         session.flush()
     return link

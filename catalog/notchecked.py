@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, exists, not_, select, true
 from sqlalchemy.orm import aliased
 
 from shelfcheck.catalog.models import Link, Resource
+from shelfcheck.catalog.states import ResourceState
 from shelfcheck.config import Settings
 from shelfcheck.errors import UsageError
 
@@ -57,7 +58,7 @@ def link_exclude(settings: Settings) -> LinkExclude:
 
 def wanted(resource: Any = Resource) -> list[ColumnElement[bool]]:
     """The conditions of a resource that has its link checked: active, and not `check: false`."""
-    return [resource.state == "active", resource.check == true()]
+    return [resource.state == ResourceState.ACTIVE, resource.check == true()]
 
 
 def excluded_links(conn: Any, exclude: LinkExclude,
@@ -85,7 +86,7 @@ def excluded_links(conn: Any, exclude: LinkExclude,
 def not_checked(conn: Any, exclude: LinkExclude,
                 where: Sequence[ColumnElement[bool]] = ()) -> dict[int, str]:
     """Every link (of `where`) an active resource uses that is not checked: id -> reason."""
-    in_use = exists().where(Resource.link_id == Link.id, Resource.state == "active")
+    in_use = exists().where(Resource.link_id == Link.id, Resource.state == ResourceState.ACTIVE)
     checked = exists().where(Resource.link_id == Link.id, *wanted())
     query = select(Link.id).where(in_use, not_(checked), *where)
     found = {link_id: CHECK_FALSE for link_id in conn.scalars(query)}

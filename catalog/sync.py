@@ -21,6 +21,7 @@ from shelfcheck.catalog.catalogspec import ProviderSpec, SectionSpec
 from shelfcheck.catalog.linkmove import FixedRedirects
 from shelfcheck.catalog.links import link_ids, link_key
 from shelfcheck.catalog.models import Meta, Provider, Resource, Section, utcnow
+from shelfcheck.catalog.states import ResourceState
 
 CATALOG_HASH_KEY = "catalog_sha256"
 SAMPLE_LINES = 100
@@ -139,8 +140,8 @@ class _Sync:
             update(table).where(table.c.id == bindparam("b_id"))  # type: ignore[arg-type]
             .values(url=bindparam("b_url"), provider_id=bindparam("b_provider"),
                     description=bindparam("b_description"), position=bindparam("b_position"),
-                    link_id=bindparam("b_link"), check=bindparam("b_check"), state="active",
-                    retired_at=None, updated_at=bindparam("b_updated"))
+                    link_id=bindparam("b_link"), check=bindparam("b_check"),
+                    state=ResourceState.ACTIVE, retired_at=None, updated_at=bindparam("b_updated"))
         )
 
     def providers(self, specs: list[ProviderSpec]) -> None:
@@ -207,7 +208,7 @@ class _Sync:
                 inserts.append({
                     "title": rspec.title, "section_id": section.id, "provider_id": provider_id,
                     "url": rspec.url, "link_id": link_id, "description": rspec.description,
-                    "position": position, "state": "active", "created_at": now,
+                    "position": position, "state": ResourceState.ACTIVE, "created_at": now,
                     "updated_at": now, "check": rspec.check})
                 result.added.add(label)
                 continue
@@ -240,7 +241,7 @@ class _Sync:
             session.execute(insert(Resource.__table__), inserts)  # type: ignore[arg-type]
         if updates:
             session.execute(self.update_stmt, updates)
-        self.retire.extend(row for row in existing.values() if row.state == "active")
+        self.retire.extend(row for row in existing.values() if row.state == ResourceState.ACTIVE)
         if len(self.retire) >= BATCH:
             self._retire(self.retire)
             self.retire = []
@@ -254,7 +255,7 @@ class _Sync:
         self._retire(self.retire)
         while chunk := session.execute(
             select(*self.columns)
-            .where(Resource.section_id.not_in(self.listed), Resource.state == "active")
+            .where(Resource.section_id.not_in(self.listed), Resource.state == ResourceState.ACTIVE)
             .order_by(Resource.id).limit(BATCH)
         ).all():
             self._retire(chunk)

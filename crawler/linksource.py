@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shelfcheck.catalog.models import Link, Resource
 from shelfcheck.catalog.notchecked import LinkExclude, excluded_links, wanted
+from shelfcheck.catalog.states import ResourceState
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class LinkSource:
         self._excluded: dict[int, str] | None = None
         used = select(Resource.id).where(Resource.link_id == Link.id, *wanted()).correlate(Link)
         users = select(Resource.id).where(Resource.link_id == Link.id,
-                                          Resource.state == "active").correlate(Link)
+                                          Resource.state == ResourceState.ACTIVE).correlate(Link)
         if provider_id is not None:
             used = used.where(Resource.provider_id == provider_id)
             users = users.where(Resource.provider_id == provider_id)

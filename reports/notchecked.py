@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.models import Link, Provider, Resource, Section
 from shelfcheck.catalog.notchecked import LinkExclude, not_checked
+from shelfcheck.catalog.states import ResourceState
 from shelfcheck.reports.model import NotCheckedRow
 
 
@@ -26,7 +27,7 @@ def not_checked_links(session: Session,
             .join(Resource, Resource.link_id == Link.id)
             .join(Section, Section.id == Resource.section_id)
             .outerjoin(Provider, Provider.id == Resource.provider_id)
-            .where(Link.id.in_(ids[start:start + 500]), Resource.state == "active")
+            .where(Link.id.in_(ids[start:start + 500]), Resource.state == ResourceState.ACTIVE)
             .order_by(Link.id, Section.position, Resource.position, Resource.id)
         )
         for link_id, group in itertools.groupby(session.execute(query), key=lambda r: r[0]):

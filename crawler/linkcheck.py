@@ -31,6 +31,7 @@ from shelfcheck.crawler.settings import scrapy_settings
 from shelfcheck.errors import NotSynced, UsageError, short_error
 
 if TYPE_CHECKING:
+    from shelfcheck.crawler.linkfeed import HostQueue
     from shelfcheck.crawler.linksource import LinkSource
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def _scope(engine: Engine, provider: str | None, urls: Sequence[str] | None,
 def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
            link_ids: list[int] | None, progress: Progress | None) -> dict[str, Any]:
     """Crawl in this process, or sharded by host over `link_workers` processes."""
-    from shelfcheck.crawler.linkshards import ShardJob, plan_shards, run_sharded, worker_count
+    from shelfcheck.crawler.linkshards import ShardJob, run_sharded, worker_count
     from shelfcheck.crawler.linksource import LinkSource
 
     due_before = None
@@ -153,12 +154,11 @@ def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | N
                             canary_url=settings.canary_url, progress=progress)
         crawl["workers"] = 1
     else:
-        shards = plan_shards(hosts, workers)
-        jobs = [ShardJob(i, len(shards), run_id, tuple(h for h, _n in shard), provider_id,
+        jobs = [ShardJob(i, workers, run_id, provider_id,
                          tuple(link_ids) if link_ids is not None else None, due_before,
                          settings.canary_url if i == 0 else None)
-                for i, shard in enumerate(shards)]
-        crawl = run_sharded(settings, jobs, progress)
+                for i in range(workers)]
+        crawl = run_sharded(settings, jobs, hosts, progress)
     crawl["not_due"] = source.not_due_count()
     crawl["not_checked"] = source.not_checked_count()
     return crawl
@@ -166,8 +166,10 @@ def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | N
 
 def crawl_links(settings: Settings, *, run_id: int, source: LinkSource,
                 canary_url: str | None, progress: Progress | None,
-                max_in_flight: int | None = None) -> dict[str, Any]:
-    """Run the link spider over `source` in this process (starts the reactor: once only)."""
+                max_in_flight: int | None = None,
+                hosts: HostQueue | None = None) -> dict[str, Any]:
+    """Run the link spider over `source` in this process (starts the reactor: once only);
+    `hosts`: where its hosts come from (default: every host of `source`)."""
     from scrapy.crawler import CrawlerProcess
 
     from shelfcheck.crawler.spiders.links import LinkSpider
@@ -180,7 +182,8 @@ def crawl_links(settings: Settings, *, run_id: int, source: LinkSource,
         values["CONCURRENT_REQUESTS"] = max_in_flight
     process = CrawlerProcess(values)
     crawler = process.create_crawler(LinkSpider)
-    process.crawl(crawler, source=source, canary_url=canary_url, progress=progress)
+    process.crawl(crawler, source=source, canary_url=canary_url, progress=progress,
+                  hosts=hosts)
     # Scrapy's logging setup resets levels: keep ours, and keep the robots.txt middleware
     # from logging a traceback per unreachable host (the checks record those failures).
     logging.root.setLevel(settings.log_level)

@@ -1,10 +1,12 @@
 """Shard a link check by host over worker processes, each owning whole hosts.
 
-The parent plans the shards (the largest host queues first, each to the least loaded worker),
-starts one spawned process per shard, sums their progress and merges their crawl results. A
-worker runs the same crawl as a one-process check, on its own hosts only, so the per-host limit,
-robots.txt and Crawl-delay stay exact; its pipeline stores its checks under the run's id, and the
-parent concludes the run from the database as before (outage guard, states in one transaction).
+The parent starts the spawned workers, sums their progress and merges their crawl results. The
+workers share one queue of the run's hosts, the busiest first (`SharedHosts`): each claims its
+next host when it has room for one, so the largest queues start first and a worker that runs
+slower (a core shared with other work) simply claims fewer hosts. A worker runs the same crawl
+as a one-process check, on the hosts it claimed only, so the per-host limit, robots.txt and
+Crawl-delay stay exact; its pipeline stores its checks under the run's id, and the parent
+concludes the run from the database as before (outage guard, states in one transaction).
 
 A worker exits at once, without concluding anything, when its control pipe closes: its parent
 stopped it, failed, or is gone. It has its own process group, so a Ctrl-C at the terminal
@@ -14,7 +16,6 @@ reaches only the parent, which stops the workers that way.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import logging
 import math
 import multiprocessing
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
+from multiprocessing.sharedctypes import SynchronizedArray
 from typing import Any
 
 from shelfcheck.config import Settings
@@ -47,7 +49,6 @@ class ShardJob:
     index: int
     of: int  # the number of workers of the run
     run_id: int
-    hosts: tuple[str, ...]
     provider_id: int | None
     link_ids: tuple[int, ...] | None
     due_before: datetime | None
@@ -63,18 +64,42 @@ def worker_count(settings: Settings, hosts: Sequence[tuple[str, int]]) -> int:
     return max(1, min(wanted, real, links // MIN_LINKS_PER_WORKER))
 
 
-def plan_shards(hosts: Sequence[tuple[str, int]], workers: int) -> list[list[tuple[str, int]]]:
-    """Split the hosts over `workers`: busiest host first, each to the least loaded worker.
+class SharedHosts:
+    """The run's hosts, the busiest first, shared by the workers: each claims its next host
+    when it has room for one (`HostQueue` of `crawler.linkfeed`).
 
-    A host costs its links plus its robots.txt and soft-404 probe requests.
+    The shared array holds the index of the next host, then how many hosts each worker has
+    open. A worker claims only while it holds fewer than its fair part of the hosts still to
+    check (open or unclaimed), so the first worker to start cannot take them all.
     """
-    heap = [(0, i) for i in range(workers)]
-    shards: list[list[tuple[str, int]]] = [[] for _ in range(workers)]
-    for host, count in sorted(hosts, key=lambda r: (-r[1], r[0])):
-        load, index = heapq.heappop(heap)
-        shards[index].append((host, count))
-        heapq.heappush(heap, (load + count + 2, index))
-    return [shard for shard in shards if shard]
+
+    def __init__(self, hosts: Sequence[tuple[str, int]], shared: SynchronizedArray[int],
+                 worker: int) -> None:
+        self._hosts = hosts
+        self._shared = shared
+        self._mine = worker + 1
+        self.links = 0
+
+    def claim(self) -> tuple[str, int] | None:
+        shared = self._shared
+        with shared.get_lock():
+            index = shared[0]
+            left = len(self._hosts) - index
+            if left <= 0:
+                return None
+            workers = len(shared) - 1
+            fair = -(-(sum(shared[1:]) + left) // workers)
+            if shared[self._mine] >= fair:
+                return None
+            shared[0] = index + 1
+            shared[self._mine] += 1
+        host, count = self._hosts[index]
+        self.links += count
+        return host, count
+
+    def release(self) -> None:
+        with self._shared.get_lock():
+            self._shared[self._mine] -= 1
 
 
 def merge_crawls(crawls: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -103,9 +128,10 @@ class _Worker:
     crawl: dict[str, Any] | None = None
 
 
-def run_sharded(settings: Settings, jobs: Sequence[ShardJob],
+def run_sharded(settings: Settings, jobs: Sequence[ShardJob], hosts: Sequence[tuple[str, int]],
                 progress: Progress | None = None) -> dict[str, Any]:
-    """Run one worker process per job; returns the merged crawl result.
+    """Run one worker process per job over `hosts` ((host, links), the busiest first), which
+    the workers claim as they go; returns the merged crawl result.
 
     A worker that fails (an error, or its process ends without a result) fails the run and
     stops the others.
@@ -113,19 +139,21 @@ def run_sharded(settings: Settings, jobs: Sequence[ShardJob],
     ctx = multiprocessing.get_context("spawn")
     workers: list[_Worker] = []
     settings_data = (dict(settings.values), dict(settings.sources))
+    queue = (tuple(hosts), ctx.Array("q", len(jobs) + 1))
+    total = sum(n for _h, n in hosts)
     try:
         for job in jobs:
             control_read, control_write = ctx.Pipe(duplex=False)
             result_read, result_write = ctx.Pipe(duplex=False)
             process = ctx.Process(target=worker_main, name=f"shelfcheck-links-{job.index}",
-                                  args=(settings_data, job, control_read, result_write,
-                                        _log_target()))
+                                  args=(settings_data, job, queue, control_read,
+                                        result_write, _log_target()))
             with _main_not_reimported():
                 process.start()
             control_read.close()
             result_write.close()
             workers.append(_Worker(job, process, control_write, result_read))
-        stopped = _collect(workers, progress)
+        stopped = _collect(workers, total, progress)
     finally:
         _stop(workers, settings.stop_timeout)
     crawls = [w.crawl if w.crawl is not None else {
@@ -158,9 +186,10 @@ def _main_not_reimported() -> Iterator[None]:
         main.__file__ = path
 
 
-def _collect(workers: list[_Worker], progress: Progress | None) -> list[_Worker]:
+def _collect(workers: list[_Worker], total: int, progress: Progress | None) -> list[_Worker]:
     """Read the workers' messages until all are done or one failed; returns the workers
-    still running then (they are stopped: the run has failed)."""
+    still running then (they are stopped: the run has failed). Progress is out of `total`,
+    the run's links."""
     pending = {w.results: w for w in workers}
     while pending:
         for conn in wait(list(pending)):
@@ -176,9 +205,7 @@ def _collect(workers: list[_Worker], progress: Progress | None) -> list[_Worker]
             if kind == "progress":
                 worker.progress = tuple(payload)
                 if progress is not None:
-                    checked, total, failures = (sum(p[i] for p in
-                                                    (w.progress for w in workers))
-                                                for i in range(3))
+                    checked, failures = (sum(w.progress[i] for w in workers) for i in (0, 2))
                     progress(checked, total, failures)
                 continue
             worker.crawl = payload[0]
@@ -224,9 +251,10 @@ def _configure_logging(level: str, log_file: str | None) -> None:
 
 
 def worker_main(settings_data: tuple[dict[str, Any], dict[str, str]], job: ShardJob,
+                queue: tuple[tuple[tuple[str, int], ...], SynchronizedArray[int]],
                 control: Connection, results: Connection,
                 log_target: tuple[str, str | None]) -> None:
-    """A worker process: crawl the job's hosts, send progress and the crawl result."""
+    """A worker process: crawl the hosts it claims, send progress and the crawl result."""
     from shelfcheck.catalog.db import make_engine
     from shelfcheck.catalog.notchecked import link_exclude
     from shelfcheck.crawler.linkcheck import crawl_links
@@ -256,11 +284,11 @@ def worker_main(settings_data: tuple[dict[str, Any], dict[str, str]], job: Shard
     engine = make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     try:
         source = LinkSource(engine, provider_id=job.provider_id, link_ids=job.link_ids,
-                            due_before=job.due_before, only_hosts=job.hosts,
-                            exclude=link_exclude(settings))
+                            due_before=job.due_before, exclude=link_exclude(settings))
         crawl = crawl_links(settings, run_id=job.run_id, source=source,
                             canary_url=job.canary_url, progress=report,
-                            max_in_flight=_share(settings.max_in_flight, job))
+                            max_in_flight=_share(settings.max_in_flight, job),
+                            hosts=SharedHosts(*queue, job.index))
     except Exception as exc:
         log.exception("link worker %s failed", job.index)
         crawl = {"error": f"link worker {job.index} failed: {exc}",

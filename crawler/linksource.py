@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,18 +41,15 @@ class LinkSource:
     of one provider or some ids, and not matched by `exclude` (`link_exclude`).
 
     `due_before` (the `recheck_every` budget) leaves out the links `not_due` at that time.
-    `only_hosts` restricts the source to the hosts one worker of a sharded run owns.
     The excluded links are read once, and left out of the host counts and the pages.
     """
 
     def __init__(self, engine: Engine, *, provider_id: int | None = None,
                  link_ids: Sequence[int] | None = None, page: int = 200,
                  due_before: datetime | None = None,
-                 only_hosts: Collection[str] | None = None,
                  exclude: LinkExclude | None = None) -> None:
         self.engine = engine
         self.page = page
-        self.only_hosts = None if only_hosts is None else frozenset(only_hosts)
         self.exclude = exclude or LinkExclude()
         self._excluded: dict[int, str] | None = None
         used = select(Resource.id).where(Resource.link_id == Link.id, *wanted()).correlate(Link)
@@ -87,8 +84,6 @@ class LinkSource:
         left_out = Counter(self.excluded().values())
         found = ((h or "", n - left_out[h or ""]) for h, n in rows)
         found = ((h, n) for h, n in found if n > 0)
-        if self.only_hosts is not None:
-            found = ((h, n) for h, n in found if h in self.only_hosts)
         return sorted(found, key=lambda r: (-r[1], r[0]))
 
     def not_checked_count(self) -> int:

@@ -19,18 +19,27 @@ def write_exports(
 ) -> list[Path]:
     """Write each format of `kinds` into `out_dir` under its default file names.
 
-    Every format is checked (UsageError for an unknown one) and rendered before the first file
-    is written; each file is replaced atomically. Returns the paths written.
+    Every format is checked first (UsageError for an unknown one). Each file is streamed into
+    a temporary file beside its target, one format after the other, so memory stays that of
+    one streamed export; only when every file is written are they renamed into place. A
+    failure leaves every previous file as it was. Returns the paths written.
     """
-    from shelfcheck.exports.atomic import atomic_write_bytes
+    from shelfcheck.exports.atomic import commit_staged, discard_staged, stage_chunks
     from shelfcheck.exports.base import get_exporter
 
     classes = [get_exporter(kind) for kind in dict.fromkeys(kinds)]
-    rendered = [cls(public=public, now=now).render(session) for cls in classes]
     folder = Path(out_dir)
-    written: list[Path] = []
-    for files in rendered:
-        for name, content in files.items():
-            atomic_write_bytes(folder / name, content)
-            written.append(folder / name)
-    return written
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for cls in classes:
+            for name, chunks in cls(public=public, now=now).stream(session).items():
+                staged.append((stage_chunks(folder / name, chunks), folder / name))
+        written: list[Path] = []
+        while staged:
+            tmp, path = staged.pop(0)
+            commit_staged(tmp, path)
+            written.append(path)
+        return written
+    finally:
+        for tmp, _path in staged:
+            discard_staged(tmp)

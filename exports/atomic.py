@@ -33,6 +33,12 @@ def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
     An exception while producing the chunks removes the temporary file and leaves `path` as
     it was.
     """
+    commit_staged(stage_chunks(path, chunks), path)
+
+
+def stage_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
+    """Write `chunks` to a temporary file beside `path` and fsync it; `commit_staged` puts it
+    in place. An exception removes the temporary file."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,17 +49,30 @@ def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
+    except OSError as exc:
+        discard_staged(tmp)
+        raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        discard_staged(tmp)
+        raise
+    return tmp
+
+
+def commit_staged(tmp: Path, path: Path) -> None:
+    """Rename a staged file over `path`, keeping the mode of the file it replaces."""
+    try:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        discard_staged(tmp)
         raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+
+def discard_staged(tmp: Path) -> None:
+    """Remove a staged file that will not be committed."""
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -22,7 +22,7 @@ from scrapy.utils.defer import _schedule_coro
 
 from shelfcheck.catalog.verdicts import FAILING
 from shelfcheck.crawler.linkanswers import PROBE_KINDS, LinkAnswers
-from shelfcheck.crawler.linkfeed import Feeder
+from shelfcheck.crawler.linkfeed import Feeder, HostQueue
 from shelfcheck.crawler.linkjudge import PageJudge, Probe
 from shelfcheck.crawler.linkretry import LinkRetries, Tarpit
 from shelfcheck.crawler.linksource import LinkRow, LinkSource
@@ -49,9 +49,10 @@ class LinkSpider(LinkAnswers, scrapy.Spider):
 
     def __init__(self, *, source: LinkSource | None = None, canary_url: str | None = None,
                  progress: Callable[[int, int, int], None] | None = None,
-                 **kwargs: Any) -> None:
+                 hosts: HostQueue | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
+        self.hosts = hosts  # None: every host of the source
         self.canary_url = canary_url
         self.progress = progress
         self.checked = 0
@@ -91,7 +92,7 @@ class LinkSpider(LinkAnswers, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         assert self.source is not None
-        self.feeder = Feeder(self.source, self.per_host, self.max_in_flight)
+        self.feeder = Feeder(self.source, self.per_host, self.max_in_flight, self.hosts)
         try:
             self.feeder.load()
         except Exception as exc:

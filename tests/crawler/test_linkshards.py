@@ -8,6 +8,7 @@ request to a path robots.txt disallows.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -20,37 +21,80 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, insert, select
 
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource, Section, utcnow
 from shelfcheck.catalog.urlnorm import host_of, normalize_url
 from shelfcheck.config import load_settings
+from shelfcheck.crawler.linkfeed import Feeder
 from shelfcheck.crawler.linkshards import (
     MIN_LINKS_PER_WORKER,
+    SharedHosts,
     merge_crawls,
-    plan_shards,
     worker_count,
 )
+from shelfcheck.crawler.linksource import LinkSource
 from tests.conftest import run_shelfcheck
+from tests.crawler.test_linkfeed import catalog
 from tests.mockserver import MockServer
 
 HOSTS = 12
 
 
-def test_plan_gives_whole_hosts_busiest_first_to_the_least_loaded() -> None:
-    hosts = [("a", 10), ("big", 2000), ("b", 10), ("c", 990), ("d", 1000)]
-    shards = plan_shards(hosts, 2)
-    assert shards[0][0] == ("big", 2000)  # the largest queue starts first
-    assert sorted(h for shard in shards for h, _n in shard) == ["a", "b", "big", "c", "d"]
-    loads = sorted(sum(n for _h, n in shard) for shard in shards)
-    assert loads == [2000, 2010]
-    assert all(shard == sorted(shard, key=lambda r: -r[1]) for shard in shards)
+def _shared(workers: int) -> Any:
+    return multiprocessing.get_context("spawn").Array("q", workers + 1)
 
 
-def test_plan_never_makes_empty_shards() -> None:
-    assert plan_shards([("a", 5)], 4) == [[("a", 5)]]
-    assert plan_shards([], 3) == []
+def test_workers_claim_whole_hosts_busiest_first_each_once() -> None:
+    hosts = (("big", 2000), ("d", 1000), ("c", 990), ("a", 10), ("b", 10))
+    shared = _shared(2)
+    one, two = SharedHosts(hosts, shared, 0), SharedHosts(hosts, shared, 1)
+    assert one.claim() == ("big", 2000)  # the largest queue starts first
+    assert two.claim() == ("d", 1000)
+    assert two.claim() == ("c", 990)  # whoever has room takes the next host
+    assert one.claim() == ("a", 10)
+    assert one.claim() == ("b", 10)
+    assert one.claim() is None and two.claim() is None
+    assert (one.links, two.links) == (2020, 1990)
+
+
+def test_the_first_worker_to_start_takes_only_its_fair_part() -> None:
+    hosts = tuple((f"h{i}", 10) for i in range(12))
+    shared = _shared(2)
+    first, late = SharedHosts(hosts, shared, 0), SharedHosts(hosts, shared, 1)
+    claimed = [first.claim() for _ in range(12)]
+    assert sum(1 for c in claimed if c) == 6  # half of what is left for the other
+    assert sum(1 for _ in range(12) if late.claim()) == 6
+    for _ in range(6):
+        late.release()  # the late worker finished its hosts
+    assert late.claim() is None  # nothing is left to claim
+    assert first.links == late.links == 60
+
+
+def test_a_slower_worker_claims_fewer_hosts(engine: Engine) -> None:
+    """Two feeders share one queue; only one of them keeps finishing links, and it checks
+    every host the other did not claim at the start."""
+    per_host = {f"h{i}.example": 5 for i in range(40)}
+    catalog(engine, per_host)
+    source = LinkSource(engine)
+    shared = _shared(2)
+    queues = [SharedHosts(tuple(source.hosts()), shared, i) for i in range(2)]
+    slow, fast = (Feeder(source, per_host=2, max_in_flight=4, hosts=q) for q in queues)
+    slow.refill(False)
+    steps = fast.refill(False)
+    slow_hosts = set(slow.feeds)
+    fast_hosts: set[str] = set()
+    out = [row.host for _k, row, _p in steps]
+    while out:
+        host = out.pop(0)
+        fast_hosts.add(host)
+        fast.done(host)
+        out.extend(row.host for _k, row, _p in fast.refill(False, host))
+    assert slow_hosts and not slow_hosts & fast_hosts
+    assert slow_hosts | fast_hosts == set(per_host)
+    assert fast.total == 5 * len(fast_hosts) and slow.total == 5 * len(slow_hosts)
+    assert list(shared) == [40, len(slow_hosts), 0]  # the fast one released all it finished
 
 
 def test_worker_count_is_bounded_by_hosts_and_links() -> None:

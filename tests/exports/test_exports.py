@@ -340,6 +340,26 @@ def test_write_exports_writes_every_chosen_format(filled: Engine, tmp_path: Path
     assert not (tmp_path / "none").exists()  # nothing written when one format is unknown
 
 
+def test_a_format_that_fails_midway_leaves_every_previous_file(
+        filled: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files are streamed into temporary files and renamed only once all are written."""
+    out = tmp_path / "exports"
+    with transaction(filled) as session:
+        write_exports(session, ["json", "csv"], out, now=NOW)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(self: Any, session: Any) -> dict[str, Any]:
+        def chunks() -> Any:
+            yield b"<html>"
+            raise RuntimeError("the database went away")
+        return {"guide.html": chunks()}
+
+    monkeypatch.setattr(get_exporter("html"), "stream", broken)
+    with transaction(filled) as session, pytest.raises(RuntimeError, match="went away"):
+        write_exports(session, ["json", "csv", "html"], out, now=NOW + timedelta(days=1))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary file left
+
+
 def test_cli_export_writes_each_format(filled: Engine, db_url: str, cli: Any,
                                        tmp_path: Path) -> None:
     for kind, name in (("json", "catalog.json"), ("ics", "offerings.ics"),

@@ -18,10 +18,10 @@ from shelfcheck.catalog.models import ReportRecord, Resource, utcnow
 from shelfcheck.catalog.notchecked import link_exclude
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError, UsageError
-from shelfcheck.exports.atomic import atomic_write_bytes
+from shelfcheck.exports.atomic import commit_staged, discard_staged, stage_chunks
 from shelfcheck.reports.build import build_report
 from shelfcheck.reports.model import Report
-from shelfcheck.reports.reporters import get_reporter
+from shelfcheck.reports.reporters import Reporter, get_reporter
 from shelfcheck.reports.templating import zone
 
 log = logging.getLogger(__name__)
@@ -141,19 +141,13 @@ def write_report(
         report = build_report(session, start=start, end=end, now=now,
                               timezone=settings.timezone, exclude=link_exclude(settings))
 
-    rendered = {kind: reporter.render(report) for kind, reporter in reporters.items()}
-    paths: list[Path] = []
-    for kind, data in rendered.items():
-        extension = reporters[kind].extension
-        dated = out / report_file_name(report, extension)
-        atomic_write_bytes(dated, data)
-        atomic_write_bytes(out / f"latest.{extension}", data)
-        paths.append(dated)
-    paths += [out / f"latest.{reporters[kind].extension}" for kind in rendered]
+    paths = _write_formats(report, reporters, out)
 
     email_error: str | None = None
     if send:
-        email_error = _send(settings, report, rendered)
+        written = {p.suffix[1:]: p for p in paths if p.name.startswith("latest.")}
+        email_error = _send(settings, report, {kind: written[kind].read_bytes()
+                                               for kind in ("md", "html") if kind in written})
     notify_error = _notify(settings, report, paths)
 
     with transaction(engine) as session:
@@ -170,6 +164,29 @@ def write_report(
         summary={name: getattr(summary, name) for name in summary.__dataclass_fields__},
         notify_error=notify_error,
     )
+
+
+def _write_formats(report: Report, reporters: dict[str, Reporter], out: Path) -> list[Path]:
+    """Render each format in turn into staged files (the dated file and ``latest.*``), then
+    rename them all into place: memory holds one rendered format at a time, and a failure
+    leaves every earlier file as it was. Returns the dated paths, then the latest ones."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for reporter in reporters.values():
+            data = reporter.render(report)
+            for name in (report_file_name(report, reporter.extension),
+                         f"latest.{reporter.extension}"):
+                staged.append((stage_chunks(out / name, (data,)), out / name))
+            del data
+        dated = [path for _tmp, path in staged[0::2]]
+        latest = [path for _tmp, path in staged[1::2]]
+        while staged:
+            tmp, path = staged.pop(0)
+            commit_staged(tmp, path)
+        return dated + latest
+    finally:
+        for tmp, _path in staged:
+            discard_staged(tmp)
 
 
 def _notify(settings: Settings, report: Report, paths: list[Path]) -> str | None:

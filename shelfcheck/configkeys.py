@@ -41,7 +41,7 @@ KEYS: tuple[Key, ...] = (
         "URL or e-mail put in the User-Agent instead of the project URL."),
     Key("download_timeout", "float", 20.0, "Seconds before one request times out.", minimum=0.1),
     Key("max_in_flight_per_host", "int", 2, "Requests in flight per host at most.", minimum=1),
-    Key("max_in_flight", "int", 64, "Requests in flight over all hosts at most.", minimum=1),
+    Key("max_in_flight", "int", 128, "Requests in flight over all hosts at most.", minimum=1),
     Key("link_workers", "int", 0,
         "Processes a link check is sharded over, each owning whole hosts; 0: one per core. "
         "Fewer are used for a small catalog (one per 500 links and per host at most).",

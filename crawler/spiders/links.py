@@ -41,7 +41,7 @@ class LinkSpider(LinkAnswers, scrapy.Spider):
 
     name = "links"
     per_host = 2
-    max_in_flight = 64
+    max_in_flight = 128
     max_redirects = 10
     link_method = "auto"
     soft404_probe = True

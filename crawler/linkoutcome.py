@@ -62,6 +62,8 @@ def conclude_run(settings: Settings, engine: Engine, run_id: int, provider_id: i
         "finish_reason": crawl["finish_reason"], "workers": crawl.get("workers", 1),
         "not_due": crawl.get("not_due", 0), "not_checked": crawl.get("not_checked", 0),
     }
+    if crawl.get("dedicated"):
+        stats["dedicated_host"] = crawl["dedicated"]
     if crawl["error"]:
         with transaction(engine) as session:
             finish_run(session, run_id, "failed", stats, detail=str(crawl["error"]))

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, and_, exists, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from shelfcheck.catalog.models import Link, Resource
+from shelfcheck.catalog.models import Link, LinkCheck, Resource
 from shelfcheck.catalog.notchecked import LinkExclude, excluded_links, wanted
 from shelfcheck.catalog.states import ResourceState
 
@@ -85,6 +85,15 @@ class LinkSource:
         found = ((h or "", n - left_out[h or ""]) for h, n in rows)
         found = ((h, n) for h, n in found if n > 0)
         return sorted(found, key=lambda r: (-r[1], r[0]))
+
+    def answer_time(self, host: str, sample: int = 50) -> float | None:
+        """The median answer time in seconds of `host`'s latest checks, or None if none."""
+        with self.engine.connect() as conn:
+            times = sorted(t for t in conn.scalars(
+                select(LinkCheck.elapsed_ms).join(Link, Link.id == LinkCheck.link_id)
+                .where(Link.host == host, LinkCheck.elapsed_ms.is_not(None))
+                .order_by(LinkCheck.id.desc()).limit(sample)) if t is not None)
+        return times[len(times) // 2] / 1000 if times else None
 
     def not_checked_count(self) -> int:
         """Links of the scope that are not checked: `check: false`, or excluded."""

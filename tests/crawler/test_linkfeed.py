@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert
 
-from shelfcheck.catalog.models import Link, Resource, Section, utcnow
+from shelfcheck.catalog.models import Link, LinkCheck, Resource, Section, utcnow
 from shelfcheck.crawler.linkfeed import Feeder
 from shelfcheck.crawler.linksource import LinkSource
 
@@ -113,3 +113,14 @@ def test_links_that_end_before_they_are_sent_make_room_at_once(
             items.append(thing)
     verdicts = sorted((item["host"], item["verdict"]) for item in items)
     assert verdicts == [("bad.example", "check_error")] * 30 + [("good.example", "ok")] * 2
+
+
+def test_a_hosts_answer_time_is_the_median_of_its_latest_checks(engine: Engine) -> None:
+    catalog(engine, {"slow.example": 3, "new.example": 1})
+    with engine.begin() as conn:
+        conn.execute(insert(LinkCheck.__table__), [
+            {"link_id": 1, "verdict": "ok", "elapsed_ms": ms, "checked_at": utcnow()}
+            for ms in (900, 200, 210, 190, None)])
+    source = LinkSource(engine)
+    assert source.answer_time("slow.example", sample=3) == 0.2  # the oldest (900) left out
+    assert source.answer_time("new.example") is None

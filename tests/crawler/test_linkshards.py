@@ -31,6 +31,7 @@ from shelfcheck.crawler.linkfeed import Feeder
 from shelfcheck.crawler.linkshards import (
     MIN_LINKS_PER_WORKER,
     SharedHosts,
+    dedicated_host,
     merge_crawls,
     worker_count,
 )
@@ -42,8 +43,8 @@ from tests.mockserver import MockServer
 HOSTS = 12
 
 
-def _shared(workers: int) -> Any:
-    return multiprocessing.get_context("spawn").Array("q", workers + 1)
+def _shared(workers: int, dedicate: bool = False) -> Any:
+    return SharedHosts.shared_state(multiprocessing.get_context("spawn"), workers, dedicate)
 
 
 def test_workers_claim_whole_hosts_busiest_first_each_once() -> None:
@@ -94,7 +95,37 @@ def test_a_slower_worker_claims_fewer_hosts(engine: Engine) -> None:
     assert slow_hosts and not slow_hosts & fast_hosts
     assert slow_hosts | fast_hosts == set(per_host)
     assert fast.total == 5 * len(fast_hosts) and slow.total == 5 * len(slow_hosts)
-    assert list(shared) == [40, len(slow_hosts), 0]  # the fast one released all it finished
+    assert list(shared)[2:] == [len(slow_hosts), 0]  # the fast one released all it finished
+
+
+def test_a_dedicated_worker_keeps_the_busiest_host_alone_until_it_is_done() -> None:
+    hosts = (("big", 2000), *((f"h{i}", 200) for i in range(9)))
+    shared = _shared(2, dedicate=True)
+    one, two = SharedHosts(hosts, shared, 0), SharedHosts(hosts, shared, 1)
+    assert one.claim() == ("big", 2000)
+    assert one.claim() is None  # its worker stays on the busiest host
+    claimed = [two.claim() for _ in range(9)]
+    assert all(claimed)  # the other worker's fair part is everything else
+    assert two.claim() is None
+    one.release()
+    hosts = (("big", 2000), ("h0", 200), ("h1", 200), ("h2", 200))
+    shared = _shared(2, dedicate=True)
+    one, two = SharedHosts(hosts, shared, 0), SharedHosts(hosts, shared, 1)
+    assert one.claim() and two.claim() == ("h0", 200)
+    one.release()  # the busiest host is done: its worker takes its part again
+    assert one.claim() == ("h1", 200)
+
+
+def test_the_busiest_host_gets_a_worker_when_it_is_the_critical_path() -> None:
+    heavy = [("big", 2000), *((f"h{i}", 200) for i in range(49))]  # issue 15's world
+    even = [(f"h{i}", 100) for i in range(50)]  # the peer-bench world
+    assert dedicated_host(heavy, 2, 2, 0.05, load=0.5, cores=2)
+    assert not dedicated_host(even, 2, 2, 0.05, load=0.5, cores=2)
+    assert not dedicated_host(heavy, 2, 2, 0.05, load=8.0, cores=2)  # others would starve
+    assert not dedicated_host(heavy, 1, 2, 0.05, load=0.5, cores=2)
+    assert not dedicated_host([("", 5000), *heavy], 2, 2, 0.05, load=0.5, cores=2)
+    assert dedicated_host(heavy, 2, 2, None, load=0.5, cores=2)  # never checked: 100 ms
+    assert not dedicated_host(heavy, 2, 2, 0.001, load=0.5, cores=2)  # a fast host
 
 
 def test_worker_count_is_bounded_by_hosts_and_links() -> None:

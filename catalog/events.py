@@ -7,6 +7,7 @@ from it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,15 +95,19 @@ def record_event(
     *,
     run: CrawlRun | None = None,
     link: Link | None = None,
+    resources: Sequence[Resource] | None = None,
     **fields: Any,
 ) -> ChangeEvent:
-    """Add a change event of `kind`; a link event records the resources that use the link."""
+    """Add a change event of `kind`; a link event records the resources that use the link
+    (`resources`: the link's resources when the caller has read them already)."""
     spec = EVENT_KINDS[kind]
     event = ChangeEvent(kind=kind, severity=spec.severity, run=run, link=link, **fields)
     event.detected_at = fields.get("detected_at") or utcnow()
     if link is not None:
         event.url = event.url or link.url
-        users = [r for r in _link_resources(session, link) if r.state == ResourceState.ACTIVE]
+        if resources is None:
+            resources = _link_resources(session, link)
+        users = [r for r in resources if r.state == ResourceState.ACTIVE]
         event.resources = [r.title for r in users]
         event.sections = sorted({r.section.name for r in users})
     session.add(event)

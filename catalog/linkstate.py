@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource
@@ -211,15 +211,20 @@ def apply_run(
         )
         # One query for the batch's links, and the batch's events flushed together at its end
         # (autoflush would write each event alone before the next event's queries).
+        ids = [link_id for link_id, _k, _c in pending]
         links = {link.id: link for link in session.scalars(
-            select(Link).where(Link.id.in_([link_id for link_id, _k, _c in pending])))
-        } if pending else {}
+            select(Link).where(Link.id.in_(ids)))} if pending else {}
+        users: dict[int, list[Resource]] = {}
+        for resource in session.scalars(select(Resource).options(selectinload(Resource.section))
+                                        .where(Resource.link_id.in_(ids))) if pending else ():
+            users.setdefault(resource.link_id or 0, []).append(resource)
         with session.no_autoflush:
             for link_id, kind, check in pending:
                 link = links[link_id]
                 events[kind] = events.get(kind, 0) + 1
                 record_event(session, kind, run=run, link=link,
-                             **_event_fields(session, kind, link, check))
+                             resources=users.get(link_id, []),
+                             **_event_fields(kind, link, users.get(link_id, []), check))
         if pending:
             session.flush()
             session.expunge_all()
@@ -227,11 +232,9 @@ def apply_run(
     return events
 
 
-def _event_fields(session: Session, kind: str, link: Link, check: Check) -> dict[str, Any]:
-    provider_ids = set(session.scalars(
-        select(Resource.provider_id).where(Resource.link_id == link.id,
-                                           Resource.state == ResourceState.ACTIVE)
-    ))
+def _event_fields(kind: str, link: Link, resources: list[Resource],
+                  check: Check) -> dict[str, Any]:
+    provider_ids = {r.provider_id for r in resources if r.state == ResourceState.ACTIVE}
     fields: dict[str, Any] = {
         "verdict": check.verdict, "http_status": check.http_status, "detail": check.detail,
         "provider_id": provider_ids.pop() if len(provider_ids) == 1 else None,

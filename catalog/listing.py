@@ -23,7 +23,7 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": 
                          "„": '"', "–": "-", "—": "-", "‐": "-", "‑": "-"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FeeData:
     """One extracted fee tier."""
 
@@ -34,7 +34,7 @@ class FeeData:
     regular: Decimal | None = None  # the price before a sale, kept as information
 
 
-@dataclass
+@dataclass(slots=True)
 class OfferingData:
     """One offering as extracted from a provider's pages."""
 

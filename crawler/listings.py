@@ -117,7 +117,7 @@ def _progress_line(run: ProviderRun) -> str:
     cached = f", {crawl.not_modified} not modified" if crawl.not_modified else ""
     failed = f", {len(crawl.failures)} failed" if crawl.failures else ""
     return (f"{run.walk.slug}: {crawl.pages} pages fetched{cached}{failed}, "
-            f"{len(run.walk.drafts)} items")
+            f"{run.walk.items} items")
 
 
 def run_crawl(
@@ -198,6 +198,7 @@ def _apply(engine: Engine, settings: Settings, run_id: int, recipes: dict[str, R
             crawls[slug] = crawl
             outcomes[slug] = apply_provider_crawl(session, by_slug[slug], crawl, run=run,
                                                   now=now, drift_ratio=settings.drift_ratio)
+            crawl.records = []  # applied: only the counts are needed from here on
         stats = _stats(crawls, outcomes, jobs.close_reason)
         reachable = [o for o in outcomes.values() if o.status != "unreachable"]
         outcome = "ok" if reachable else "inconclusive"

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from parsel import Selector
 
-from shelfcheck.catalog.offerings import PageFailure, ProviderCrawl
+from shelfcheck.catalog.offerings import OfferingData, PageFailure, ProviderCrawl
 from shelfcheck.catalog.urlnorm import InvalidURL, normalize_url
 from shelfcheck.crawler.extract.ical import FeedEvent, parse_feed
 from shelfcheck.crawler.extract.items import (
@@ -24,6 +24,7 @@ from shelfcheck.crawler.extract.items import (
 )
 from shelfcheck.crawler.extract.model import Page
 from shelfcheck.crawler.extract.registry import ItemContext
+from shelfcheck.crawler.parked import ParkedRecords
 from shelfcheck.crawler.recipe import Recipe
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,13 @@ class ProviderWalk:
     # the listing is read, and a redirect to a listed URL is identity rung "redirect"
     known_urls: frozenset[str] = frozenset()
     probed_moved: bool = False
+    finished: bool = False
+    keep_drafts: bool = False  # keep every item's candidates (`recipes test` shows them)
+    items: int = 0  # the records of a finished walk
+    _parked: ParkedRecords | None = field(default=None, init=False, repr=False)
+    feeds_pending: int = 0  # feeds not read yet: until then, items wait as drafts
+    # each item once merged with the feeds: (its link, its record or None without a title, where)
+    settled: list[tuple[str | None, OfferingData | None, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.crawl = ProviderCrawl(self.slug, listing_url=self.recipe.listing[0],
@@ -96,16 +104,35 @@ class ProviderWalk:
         else:
             fetches = [self._new(url, "listing") for url in self.recipe.listing]
         self.listing_fetches = sum(f is not None for f in fetches)
-        fetches += [self._new(url, "feed") for url in self.recipe.feeds]
-        fetches += [self._new(url, "preset-feed") for url in self.recipe.preset_feeds]
-        return [f for f in fetches if f is not None]
+        feeds = [self._new(url, "feed") for url in self.recipe.feeds]
+        feeds += [self._new(url, "preset-feed") for url in self.recipe.preset_feeds]
+        self.feeds_pending = sum(f is not None for f in feeds)
+        return [f for f in fetches + feeds if f is not None]
 
     def _context(self, listing: Page, item: Selector, link: str | None,
                  detail: Page | None) -> ItemContext:
         return ItemContext(self.recipe, listing, item, link, detail, self.tz, self.now)
 
     def _add_draft(self, ctx: ItemContext) -> None:
-        self.drafts.append(extract_draft(ctx, self.slug))
+        """An item's candidates: merged with the feeds at once when they are read, so memory
+        holds its record, not its candidates, until the end of the crawl."""
+        draft = extract_draft(ctx, self.slug)
+        if self.feeds_pending or self.keep_drafts:
+            self.drafts.append(draft)
+        else:
+            self._settle(draft)
+
+    def _settle(self, draft: Draft) -> None:
+        record = finalize(self.recipe, draft, self.feed_events, tz=self.tz)
+        self.settled.append((draft.link, record,
+                             draft.detail_url or draft.link or draft.listing_url))
+
+    def _feed_read(self) -> None:
+        self.feeds_pending -= 1
+        if self.feeds_pending <= 0 and not self.keep_drafts:
+            drafts, self.drafts = self.drafts, []
+            for draft in drafts:
+                self._settle(draft)
 
     def on_page(self, fetch: Fetch, page: Page, *, not_modified: bool = False) -> list[Fetch]:
         """Take a fetched page; returns the fetches it leads to."""
@@ -122,6 +149,7 @@ class ProviderWalk:
                     self.crawl.warnings.append(f"feed {fetch.url}: {exc}")
                 else:  # a feed the preset guessed: its absence is no news
                     log.debug("optional feed %s: %s", fetch.url, exc)
+            self._feed_read()
             return []
         if fetch.kind == "detail":
             assert fetch.item is not None
@@ -200,6 +228,8 @@ class ProviderWalk:
         for an old URL fetched to see where it moved and a feed a preset guessed: that they fail
         says nothing of the listing.
         """
+        if fetch.kind in ("feed", "preset-feed"):
+            self._feed_read()
         if fetch.kind in ("moved", "preset-feed"):
             log.debug("%s %s: %s", fetch.kind, fetch.url, reason)
             return
@@ -213,20 +243,37 @@ class ProviderWalk:
         self.crawl.failures.append(PageFailure(fetch.url, reason))
 
     def finish(self) -> ProviderCrawl:
-        """Merge every item with the feeds; the provider's crawl result."""
-        records = []
-        self.drafts.sort(key=lambda d: self.order.get(d.link or "", len(self.order) + 1))
+        """Merge every item with the feeds; the provider's crawl result (once: the drafts and
+        feed events are let go, and a later call returns the same result)."""
+        if self.finished:
+            if self._parked is not None:
+                self.crawl.records, self._parked = self._parked.take(), None
+            return self.crawl
+        self.finished = True
         for draft in self.drafts:
-            record = finalize(self.recipe, draft, self.feed_events, tz=self.tz)
+            self._settle(draft)
+        self.settled.sort(key=lambda item: self.order.get(item[0] or "", len(self.order) + 1))
+        records = []
+        for _link, record, where in self.settled:
             if record is None:
-                where = draft.detail_url or draft.link or draft.listing_url
                 self.crawl.warnings.append(f"fields.title: no title for an item ({where})")
                 continue
             records.append(record)
         self.crawl.records = records
+        self.items = len(records)
         self.crawl.warnings = summarize(self.crawl.warnings
                                         + [w for r in records for w in r.warnings])
+        if not self.keep_drafts:
+            self.drafts, self.feed_events = [], []
+        self.settled = []
         return self.crawl
+
+
+    def park(self) -> None:
+        """Move a finished walk's records to disk until `finish` is called again."""
+        if self.finished and self._parked is None and self.crawl.records:
+            self._parked = ParkedRecords(self.crawl.records)
+            self.crawl.records = []
 
 
 def summarize(warnings: list[str]) -> list[str]:

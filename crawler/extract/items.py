@@ -5,6 +5,7 @@ The precedence of sources is documented in `crawler.extract` (the package docstr
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
@@ -210,7 +211,8 @@ def merge(recipe: Recipe, draft: Draft, extra: list[Candidate], *,
         sources["description"] = _describe(descriptions[0])
     record.cancelled = any(c.field == "cancelled" and c.value for c in cands)
     _identity_and_status(record, cands, structured, sources)
-    record.sources = sources
+    # The same few descriptions recur in every record of a provider: one string each.
+    record.sources = {name: sys.intern(where) for name, where in sources.items()}
     _keep_rejected(record, rejected)
     return record
 

@@ -98,13 +98,17 @@ class ListingSpider(scrapy.Spider):
         for run in self.jobs.runs.values():
             fetches = run.walk.start()
             if not fetches:
-                self._finish(run)
+                await self._finish(run)
             for fetch in fetches:
                 yield self._request(run, fetch)
 
-    def _finish(self, run: ProviderRun) -> None:
+    async def _finish(self, run: ProviderRun) -> None:
+        """A provider with no fetch left: merge its items now (off the reactor) and park its
+        records on disk until the crawl's end applies them (`crawler.parked`)."""
         if run.pending == 0 and not run.done:
             run.done = True
+            await self._off_reactor(run.walk.finish)
+            await self._off_reactor(run.walk.park)
             if self.jobs.on_done is not None:
                 self.jobs.on_done(run)
 
@@ -140,7 +144,7 @@ class ListingSpider(scrapy.Spider):
         if run.pending == 0 and not fetches:
             fetches = run.walk.followups()
         out = [self._request(run, f) for f in fetches]
-        self._finish(run)
+        await self._finish(run)
         return out
 
     async def page_failed(self, failure: Failure) -> list[scrapy.Request]:
@@ -154,7 +158,7 @@ class ListingSpider(scrapy.Spider):
         run.pending -= 1
         fetches = run.walk.followups() if run.pending == 0 else []
         out = [self._request(run, f) for f in fetches]
-        self._finish(run)
+        await self._finish(run)
         return out
 
     def closed(self, reason: str) -> None:

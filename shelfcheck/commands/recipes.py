@@ -53,7 +53,7 @@ def recipes_test_cmd(app: App, provider: str, url: str | None, catalog_path: str
     recipe = parse_recipe(provider, found.recipe)
     tz = recipe.timezone or app.settings.timezone
     walk = ProviderWalk(provider, recipe, tz=tz, now=utcnow(), max_items=max(items, 1),
-                        max_listing_pages=1, probe_url=url)
+                        max_listing_pages=1, probe_url=url, keep_drafts=True)
     crawl_walks(app.settings, [walk], use_cache=False)
     crawl = walk.crawl
     page = url or recipe.listing[0]

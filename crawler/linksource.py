@@ -7,12 +7,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, exists, func, not_, select
+from sqlalchemy import Engine, and_, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
-from shelfcheck.catalog.notchecked import LinkExclude, excluded_links, wanted
-from shelfcheck.catalog.states import ResourceState
+from shelfcheck.catalog.notchecked import (
+    LinkExclude,
+    checked_link,
+    excluded_links,
+    unchecked_link,
+    wanted,
+)
 
 
 @dataclass(frozen=True)
@@ -52,14 +57,8 @@ class LinkSource:
         self.page = page
         self.exclude = exclude or LinkExclude()
         self._excluded: dict[int, str] | None = None
-        used = select(Resource.id).where(Resource.link_id == Link.id, *wanted()).correlate(Link)
-        users = select(Resource.id).where(Resource.link_id == Link.id,
-                                          Resource.state == ResourceState.ACTIVE).correlate(Link)
-        if provider_id is not None:
-            used = used.where(Resource.provider_id == provider_id)
-            users = users.where(Resource.provider_id == provider_id)
-        self._scope: list[ColumnElement[bool]] = [exists(used)]
-        self._unwanted = [exists(users), not_(exists(used))]  # `check: false` everywhere
+        self._scope: list[ColumnElement[bool]] = [checked_link(provider_id)]
+        self._unwanted = unchecked_link(provider_id)
         if link_ids is not None:
             self._scope.append(Link.id.in_(list(link_ids)))
             self._unwanted.append(Link.id.in_(list(link_ids)))

@@ -18,6 +18,7 @@ from shelfcheck.catalog.notchecked import (
     unchecked_link,
     wanted,
 )
+from shelfcheck.catalog.states import LinkState
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class LinkRow:
 
 def not_due(checked_after: datetime) -> ColumnElement[bool]:
     """Links that were ok (no failure pending) and last checked after `checked_after`."""
-    return and_(Link.state == "ok", Link.consecutive_failures == 0,
+    return and_(Link.state == LinkState.OK, Link.consecutive_failures == 0,
                 Link.last_checked_at.is_not(None), Link.last_checked_at > checked_after)
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.models import Link
+from shelfcheck.catalog.states import LinkState
 from shelfcheck.errors import CatalogFileError
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def redirects(session: Session) -> dict[str, Redirect]:
     """Every link in state `redirected` with a target, by stored URL."""
     rows = session.execute(
         select(Link.url, Link.redirect_target)
-        .where(Link.state == "redirected", Link.redirect_target.is_not(None))
+        .where(Link.state == LinkState.REDIRECTED, Link.redirect_target.is_not(None))
     ).all()
     return {url: Redirect(url, target) for url, target in rows if target}
 

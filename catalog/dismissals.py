@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.models import Link, LinkDismissal, Resource
+from shelfcheck.catalog.states import LinkState, ResourceState
 from shelfcheck.errors import UsageError
 
-DISMISSABLE = ("broken", "redirected", "unverifiable")
+DISMISSABLE = (LinkState.BROKEN, LinkState.REDIRECTED, LinkState.UNVERIFIABLE)
 """The link states a dismissal can be given for (ok and never-checked links need none)."""
 
 
@@ -43,7 +44,8 @@ def find_link(session: Session, url: str) -> Link:
     stored, _host = link_key(url)
     link = session.scalar(select(Link).where(Link.url.in_({url.strip(), stored})))
     used = link is not None and session.scalar(
-        select(Resource.id).where(Resource.link_id == link.id, Resource.state == "active")
+        select(Resource.id)
+        .where(Resource.link_id == link.id, Resource.state == ResourceState.ACTIVE)
         .limit(1)) is not None
     if link is None or not used:
         raise UsageError(f"no resource of the catalog uses the link {url!r} "

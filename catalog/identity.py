@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.listing import OfferingData, normalize_title
 from shelfcheck.catalog.models import Offering, Provider
+from shelfcheck.catalog.states import OfferingState
 
 TITLE_SIMILARITY = 0.8
 """The least `difflib` ratio of two normalized titles for rung 4."""
@@ -175,7 +176,7 @@ def match_records(records: Sequence[tuple[str, OfferingData]],
             take(i, free[0], RUNGS[2])
     buckets: dict[tuple[str, object], list[Offering]] = {}
     for o in existing.values():
-        if id(o) not in used and o.state == "active":
+        if id(o) not in used and o.state == OfferingState.ACTIVE:
             when = o.start_at if o.schedule == "scheduled" else None
             buckets.setdefault((o.schedule, when), []).append(o)
     pairs = [(i, o) for i, (_key, data) in enumerate(records) if i not in matches
@@ -191,7 +192,7 @@ def listed_urls(session: Session, slugs: Sequence[str]) -> dict[str, frozenset[s
     """The URLs of each provider's active offerings (what the walk checks for redirects)."""
     rows = session.execute(
         select(Provider.slug, Offering.url).join(Offering.provider)
-        .where(Provider.slug.in_(list(slugs)), Offering.state == "active",
+        .where(Provider.slug.in_(list(slugs)), Offering.state == OfferingState.ACTIVE,
                Offering.url.is_not(None)))
     out: dict[str, set[str]] = {}
     for slug, url in rows:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from shelfcheck.catalog.catalogspec import ResourceSpec
 from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.models import Link, Resource, Section, utcnow
+from shelfcheck.catalog.states import LinkState
 
 
 class FixedRedirects:
@@ -33,7 +34,7 @@ class FixedRedirects:
             select(Section.name, Resource.title, Link.id, Link.url, Link.redirect_target)
             .join(Resource, Resource.link_id == Link.id)
             .join(Section, Section.id == Resource.section_id)
-            .where(Link.state == "redirected", Link.redirect_target.is_not(None))
+            .where(Link.state == LinkState.REDIRECTED, Link.redirect_target.is_not(None))
         ).all()
         self.old_urls = {url for _s, _t, _i, url, _r in self.candidates}
         self.pairs = {(section, title) for section, title, _i, _u, _r in self.candidates}
@@ -87,8 +88,9 @@ class FixedRedirects:
                 session.execute(delete(Link).where(Link.id == made))
             session.execute(
                 update(Link).where(Link.id == link_id).values(
-                    url=stored, host=host, state="ok", state_since=now, redirect_target=None,
-                    last_verdict="ok", last_detail=f"moved here from {old} (a fixed redirect)",
+                    url=stored, host=host, state=LinkState.OK, state_since=now,
+                    redirect_target=None, last_verdict="ok",
+                    last_detail=f"moved here from {old} (a fixed redirect)",
                     etag=None, last_modified=None))
             moved.append(f"{old} → {stored}")
         return moved

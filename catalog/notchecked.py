@@ -61,6 +61,26 @@ def wanted(resource: Any = Resource) -> list[ColumnElement[bool]]:
     return [resource.state == ResourceState.ACTIVE, resource.check == true()]
 
 
+def _used(provider_id: int | None, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A link is used by a resource (of `provider_id`, when given) that meets `conditions`."""
+    users = select(Resource.id).where(Resource.link_id == Link.id, *conditions)
+    if provider_id is not None:
+        users = users.where(Resource.provider_id == provider_id)
+    return exists(users.correlate(Link))
+
+
+def checked_link(provider_id: int | None = None) -> ColumnElement[bool]:
+    """A link is checked: a wanted resource (of `provider_id`, when given) uses it."""
+    return _used(provider_id, *wanted())
+
+
+def unchecked_link(provider_id: int | None = None) -> list[ColumnElement[bool]]:
+    """The conditions of a link that is `check: false` everywhere: an active resource (of
+    `provider_id`, when given) uses it, and no wanted one of the same scope does."""
+    return [_used(provider_id, Resource.state == ResourceState.ACTIVE),
+            not_(checked_link(provider_id))]
+
+
 def excluded_links(conn: Any, exclude: LinkExclude,
                    where: Sequence[ColumnElement[bool]] = ()) -> dict[int, str]:
     """The links (of `where`) that some wanted resource uses and `exclude` matches, in their
@@ -86,9 +106,7 @@ def excluded_links(conn: Any, exclude: LinkExclude,
 def not_checked(conn: Any, exclude: LinkExclude,
                 where: Sequence[ColumnElement[bool]] = ()) -> dict[int, str]:
     """Every link (of `where`) an active resource uses that is not checked: id -> reason."""
-    in_use = exists().where(Resource.link_id == Link.id, Resource.state == ResourceState.ACTIVE)
-    checked = exists().where(Resource.link_id == Link.id, *wanted())
-    query = select(Link.id).where(in_use, not_(checked), *where)
+    query = select(Link.id).where(*unchecked_link(), *where)
     found = {link_id: CHECK_FALSE for link_id in conn.scalars(query)}
     found.update((link_id, EXCLUDED) for link_id in excluded_links(conn, exclude, where))
     return found

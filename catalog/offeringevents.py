@@ -37,7 +37,7 @@ class OfferingApplier:
 
     def create(self, key: str, data: OfferingData, *, announce: bool) -> None:
         offering = Offering(provider_id=self.provider.id, key=key, first_seen_at=self.now,
-                            last_seen_at=self.now, sequence=0, state="active", fees=[],
+                            last_seen_at=self.now, sequence=0, state=OfferingState.ACTIVE, fees=[],
                             title=data.title, format=(data.format or None) and data.format[:40],
                             lssc_approved=data.lssc, platform_id=platform_id(data),
                             status=data.status)
@@ -46,7 +46,7 @@ class OfferingApplier:
         if has_ended(offering.end_at, offering.start_at, self.now):
             offering.state = OfferingState.ENDED
         self.session.add(offering)
-        if announce and offering.state == "active":
+        if announce and offering.state == OfferingState.ACTIVE:
             self.event("offering_added", offering, new=zoned(offering.start_at, offering.timezone),
                        detail=when_text(offering))
 
@@ -147,7 +147,7 @@ class OfferingApplier:
                        detail=name)
 
     def update(self, offering: Offering, data: OfferingData) -> None:
-        returning = offering.state != "active"
+        returning = offering.state != OfferingState.ACTIVE
         offering.last_seen_at = self.now
         old_url = offering.url
         offering.platform_id = platform_id(data) or offering.platform_id

@@ -47,7 +47,7 @@ from shelfcheck.catalog.listing import (
 )
 from shelfcheck.catalog.models import CrawlRun, Offering, Provider
 from shelfcheck.catalog.offeringevents import OfferingApplier
-from shelfcheck.catalog.states import HealthState, OfferingStatus
+from shelfcheck.catalog.states import HealthState, OfferingState, OfferingStatus
 
 __all__ = [
     "KEY_MAX", "FeeData", "OfferingData", "PageFailure", "ProviderCrawl", "ProviderOutcome",
@@ -118,7 +118,7 @@ def apply_provider_crawl(
             listed.add(id(offering))
             applier.update(offering, data)
     for offering in existing.values():
-        if offering.state == "active" and id(offering) not in listed:
+        if offering.state == OfferingState.ACTIVE and id(offering) not in listed:
             applier.disappear(offering, cancelled=id(offering) in cancelled)
     provider.last_good_crawl_at = now
     provider.last_good_count = len(crawl.records)

@@ -20,7 +20,7 @@ from shelfcheck.catalog.models import (
     Resource,
     Section,
 )
-from shelfcheck.catalog.states import NO_URL
+from shelfcheck.catalog.states import NO_URL, LinkState, OfferingState, ResourceState
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def resource_rows(session: Session, *, include_retired: bool = False) -> Iterato
         .execution_options(yield_per=2000)
     )
     if not include_retired:
-        query = query.where(Resource.state == "active")
+        query = query.where(Resource.state == ResourceState.ACTIVE)
     for (section, position, title, url, description, slug, provider_name, state, link_state,
          link_url, verdict, http_status, checked, since, target, check,
          link_id) in session.execute(query):
@@ -98,7 +98,7 @@ def resource_state_counts(session: Session) -> dict[str, int]:
         .select_from(Resource)
         .join(Section, Resource.section_id == Section.id)
         .outerjoin(Link, Resource.link_id == Link.id)
-        .where(Resource.state == "active")
+        .where(Resource.state == ResourceState.ACTIVE)
         .group_by(Link.state)
     )
     counts: dict[str, int] = {}
@@ -113,13 +113,13 @@ def listed_link_health(session: Session, stored_url: str) -> tuple[str, str | No
     row = session.execute(
         select(Link.state, Link.redirect_target)
         .join(Resource, Resource.link_id == Link.id)
-        .where(Link.url == stored_url, Resource.state == "active")
+        .where(Link.url == stored_url, Resource.state == ResourceState.ACTIVE)
         .limit(1)
     ).first()
     if row is None:
         return None
     state, target = row
-    return state, _suggestion(state, stored_url, target) if state == "redirected" else None
+    return state, _suggestion(state, stored_url, target) if state == LinkState.REDIRECTED else None
 
 
 def suggestion_for(link: Link | None) -> str | None:
@@ -130,9 +130,9 @@ def suggestion_for(link: Link | None) -> str | None:
 
 
 def _suggestion(state: str, url: str, target: str | None) -> str | None:
-    if state == "redirected" and target:
+    if state == LinkState.REDIRECTED and target:
         return target
-    if state == "broken":
+    if state == LinkState.BROKEN:
         return f"https://web.archive.org/web/*/{url}"
     return None
 
@@ -176,7 +176,7 @@ def offering_rows(
     session: Session,
     *,
     provider: str | None = None,
-    states: tuple[str, ...] = ("active",),
+    states: tuple[str, ...] = (OfferingState.ACTIVE,),
     upcoming_from: datetime | None = None,
     upcoming_until: datetime | None = None,
 ) -> Iterator[OfferingRow]:

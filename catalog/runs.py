@@ -38,7 +38,7 @@ def failed_step(kind: str, exc: Exception, run_id: int | None = None) -> StepRes
     if not usage:
         log.error("step %s failed", kind, exc_info=exc)
     summary = str(exc) if usage else f"{type(exc).__name__}: {exc}"
-    return StepResult(kind, "failed", run_id, summary, {"usage_error": usage})
+    return StepResult(kind, RunOutcome.FAILED, run_id, summary, {"usage_error": usage})
 
 
 def holder_id() -> str:
@@ -77,7 +77,7 @@ def abort_running(engine: Engine, *, except_holder: str | None = None) -> list[i
     Call this only while holding the run lock, so no live run is touched.
     """
     with transaction(engine) as session:
-        query = select(CrawlRun.id).where(CrawlRun.outcome == "running")
+        query = select(CrawlRun.id).where(CrawlRun.outcome == RunOutcome.RUNNING)
         if except_holder:
             query = query.where(CrawlRun.holder != except_holder)
         ids = list(session.scalars(query))
@@ -85,7 +85,7 @@ def abort_running(engine: Engine, *, except_holder: str | None = None) -> list[i
             session.execute(
                 update(CrawlRun)
                 .where(CrawlRun.id.in_(ids))
-                .values(outcome="aborted", finished_at=utcnow(),
+                .values(outcome=RunOutcome.ABORTED, finished_at=utcnow(),
                         detail="the process running it stopped without finishing")
             )
         return ids

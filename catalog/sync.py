@@ -223,7 +223,7 @@ class _Sync:
                 )
                 if was != new
             ]
-            restored = old.state == "retired"
+            restored = old.state == ResourceState.RETIRED
             if restored:
                 result.restored.add(label)
             elif changes:
@@ -272,7 +272,7 @@ class _Sync:
             chunk = rows[start:start + BATCH]
             self.session.execute(
                 update(table).where(table.c.id.in_([r.id for r in chunk]))  # type: ignore[arg-type]
-                .values(state="retired", retired_at=self.now, updated_at=self.now))
+                .values(state=ResourceState.RETIRED, retired_at=self.now, updated_at=self.now))
             for r in chunk:
                 self.result.retired.add(f"{names.get(r.section_id, '?')} / {r.title}")
 

@@ -25,7 +25,7 @@ from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.models import Link, Provider, Resource, utcnow
 from shelfcheck.catalog.notchecked import LinkExclude, link_exclude, refuse_not_checked
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
-from shelfcheck.catalog.states import RunKind
+from shelfcheck.catalog.states import ResourceState, RunKind, RunOutcome
 from shelfcheck.config import Settings
 from shelfcheck.crawler.linkoutcome import conclude_run, run_failed
 from shelfcheck.crawler.settings import scrapy_settings
@@ -127,7 +127,7 @@ def _scope(engine: Engine, provider: str | None, urls: Sequence[str] | None,
         for url in urls:
             stored, _host = link_key(url)
             used = select(Resource.id).where(Resource.link_id == Link.id,
-                                             Resource.state == "active")
+                                             Resource.state == ResourceState.ACTIVE)
             link_id = session.scalar(select(Link.id).where(Link.url == stored, exists(used)))
             if link_id is None:
                 raise UsageError(f"{url!r} is not a link of any active resource in the "
@@ -230,8 +230,8 @@ def run_check_links(
         except Exception as exc:
             logger.exception("link check crawl failed")
             with transaction(engine) as session:
-                finish_run(session, run_id, "failed", detail=f"crawl failed: {exc}")
-            return StepResult("links", "failed", run_id, f"the crawl failed: {exc}")
+                finish_run(session, run_id, RunOutcome.FAILED, detail=f"crawl failed: {exc}")
+            return StepResult("links", RunOutcome.FAILED, run_id, f"the crawl failed: {exc}")
         try:
             return conclude_run(settings, engine, run_id, provider_id, link_ids, crawl,
                                 time.monotonic() - started)

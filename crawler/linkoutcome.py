@@ -14,6 +14,7 @@ from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.linkstate import apply_run, assess_outage
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
 from shelfcheck.catalog.runs import StepResult, finish_run
+from shelfcheck.catalog.states import LinkState, ResourceState, RunOutcome
 from shelfcheck.config import Settings
 from shelfcheck.errors import short_error
 
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 def _no_url_count(engine: Engine, provider_id: int | None) -> int:
     with engine.connect() as conn:
         query = select(func.count(Resource.id)).where(Resource.link_id.is_(None),
-                                                       Resource.state == "active")
+                                                       Resource.state == ResourceState.ACTIVE)
         if provider_id is not None:
             query = query.where(Resource.provider_id == provider_id)
         return int(conn.scalar(query) or 0)
@@ -33,10 +34,10 @@ def run_failed(engine: Engine, run_id: int, detail: str) -> StepResult:
     """Record run `run_id` as failed with `detail`, if the database still answers."""
     try:
         with transaction(engine) as session:
-            finish_run(session, run_id, "failed", detail=detail)
+            finish_run(session, run_id, RunOutcome.FAILED, detail=detail)
     except Exception as exc:  # the next run marks it aborted
         logger.error("could not record the failure of run %s: %s", run_id, short_error(exc))
-    return StepResult("links", "failed", run_id, detail)
+    return StepResult("links", RunOutcome.FAILED, run_id, detail)
 
 
 def conclude_run(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
@@ -66,17 +67,17 @@ def conclude_run(settings: Settings, engine: Engine, run_id: int, provider_id: i
         stats["dedicated_host"] = crawl["dedicated"]
     if crawl["error"]:
         with transaction(engine) as session:
-            finish_run(session, run_id, "failed", stats, detail=str(crawl["error"]))
-        return StepResult("links", "failed", run_id, f"the crawl failed: {crawl['error']}",
+            finish_run(session, run_id, RunOutcome.FAILED, stats, detail=str(crawl["error"]))
+        return StepResult("links", RunOutcome.FAILED, run_id, f"the crawl failed: {crawl['error']}",
                           stats)
     with transaction(engine) as session:
         guard = assess_outage(session, run_id, settings.outage_threshold,
                               canary_failure=crawl["canary_failure"])
         stats.update(hosts=guard.hosts, failing_hosts=guard.failing_hosts)
         if guard.inconclusive:
-            run = finish_run(session, run_id, "inconclusive", stats, detail=guard.reason)
+            run = finish_run(session, run_id, RunOutcome.INCONCLUSIVE, stats, detail=guard.reason)
             record_event(session, "run_inconclusive", run=run, detail=guard.reason)
-            return StepResult("links", "inconclusive", run_id,
+            return StepResult("links", RunOutcome.INCONCLUSIVE, run_id,
                               f"inconclusive: {guard.reason}; no link state was changed", stats)
     from shelfcheck.text import plural
 
@@ -90,12 +91,12 @@ def conclude_run(settings: Settings, engine: Engine, run_id: int, provider_id: i
         stats["events"] = apply_run(session, run_id, settings.confirm_after)
         broken = session.scalar(
             select(func.count(Link.id)).where(
-                Link.state == "broken",
+                Link.state == LinkState.BROKEN,
                 Link.id.in_(select(LinkCheck.link_id).where(LinkCheck.run_id == run_id)),
             )
         ) or 0
         stats["broken"] = int(broken)
-        finish_run(session, run_id, "ok", stats, detail=detail)
+        finish_run(session, run_id, RunOutcome.OK, stats, detail=detail)
     summary = f"checked {plural(stored, 'link')}: " + ", ".join(
         f"{n} {v}" for v, n in sorted(verdicts.items(), key=lambda kv: -kv[1])
     ) if stored else "no links to check"
@@ -107,4 +108,4 @@ def conclude_run(settings: Settings, engine: Engine, run_id: int, provider_id: i
                     "(check: false or link_exclude)")
     if detail:
         summary += f"; {detail}"
-    return StepResult("links", "ok", run_id, summary, stats)
+    return StepResult("links", RunOutcome.OK, run_id, summary, stats)

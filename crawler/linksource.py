@@ -7,12 +7,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, exists, func, not_, select
+from sqlalchemy import Engine, and_, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
-from shelfcheck.catalog.notchecked import LinkExclude, excluded_links, wanted
-from shelfcheck.catalog.states import ResourceState
+from shelfcheck.catalog.notchecked import (
+    LinkExclude,
+    checked_link,
+    excluded_links,
+    unchecked_link,
+    wanted,
+)
+from shelfcheck.catalog.states import LinkState
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class LinkRow:
 
 def not_due(checked_after: datetime) -> ColumnElement[bool]:
     """Links that were ok (no failure pending) and last checked after `checked_after`."""
-    return and_(Link.state == "ok", Link.consecutive_failures == 0,
+    return and_(Link.state == LinkState.OK, Link.consecutive_failures == 0,
                 Link.last_checked_at.is_not(None), Link.last_checked_at > checked_after)
 
 
@@ -52,14 +58,8 @@ class LinkSource:
         self.page = page
         self.exclude = exclude or LinkExclude()
         self._excluded: dict[int, str] | None = None
-        used = select(Resource.id).where(Resource.link_id == Link.id, *wanted()).correlate(Link)
-        users = select(Resource.id).where(Resource.link_id == Link.id,
-                                          Resource.state == ResourceState.ACTIVE).correlate(Link)
-        if provider_id is not None:
-            used = used.where(Resource.provider_id == provider_id)
-            users = users.where(Resource.provider_id == provider_id)
-        self._scope: list[ColumnElement[bool]] = [exists(used)]
-        self._unwanted = [exists(users), not_(exists(used))]  # `check: false` everywhere
+        self._scope: list[ColumnElement[bool]] = [checked_link(provider_id)]
+        self._unwanted = unchecked_link(provider_id)
         if link_ids is not None:
             self._scope.append(Link.id.in_(list(link_ids)))
             self._unwanted.append(Link.id.in_(list(link_ids)))

@@ -22,7 +22,7 @@ from shelfcheck.catalog.identity import listed_urls
 from shelfcheck.catalog.models import CrawlRun, Provider, utcnow
 from shelfcheck.catalog.offerings import ProviderCrawl, ProviderOutcome, apply_provider_crawl
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
-from shelfcheck.catalog.states import RunKind
+from shelfcheck.catalog.states import RunKind, RunOutcome
 from shelfcheck.config import Settings
 from shelfcheck.crawler.recipe import Recipe, RecipeError, parse_recipe
 from shelfcheck.crawler.settings import scrapy_settings
@@ -160,14 +160,14 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
     except Exception as exc:
         log.exception("the listings crawl failed")
         with transaction(engine) as session:
-            finish_run(session, run_id, "failed", {}, f"the crawl failed: {exc}")
-        return StepResult("listings", "failed", run_id, f"the crawl failed: {exc}")
+            finish_run(session, run_id, RunOutcome.FAILED, {}, f"the crawl failed: {exc}")
+        return StepResult("listings", RunOutcome.FAILED, run_id, f"the crawl failed: {exc}")
 
     if jobs.close_reason == "shutdown":
         detail = "stopped by a signal before it finished; no offering was changed"
         with transaction(engine) as session:
-            finish_run(session, run_id, "aborted", {"close_reason": "shutdown"}, detail)
-        return StepResult("listings", "aborted", run_id, detail)
+            finish_run(session, run_id, RunOutcome.ABORTED, {"close_reason": "shutdown"}, detail)
+        return StepResult("listings", RunOutcome.ABORTED, run_id, detail)
 
     try:
         return _apply(engine, settings, run_id, recipes, jobs, now)
@@ -177,11 +177,11 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
         detail = f"applying the crawl failed, no offering was changed: {short_error(exc)}"
         try:
             with transaction(engine) as session:
-                finish_run(session, run_id, "failed", {"close_reason": jobs.close_reason},
+                finish_run(session, run_id, RunOutcome.FAILED, {"close_reason": jobs.close_reason},
                            detail)
         except Exception as again:  # the next run marks it aborted
             log.error("could not record the failure of run %s: %s", run_id, short_error(again))
-        return StepResult("listings", "failed", run_id, detail)
+        return StepResult("listings", RunOutcome.FAILED, run_id, detail)
 
 
 def _apply(engine: Engine, settings: Settings, run_id: int, recipes: dict[str, Recipe],
@@ -201,7 +201,7 @@ def _apply(engine: Engine, settings: Settings, run_id: int, recipes: dict[str, R
             crawl.records = []  # applied: only the counts are needed from here on
         stats = _stats(crawls, outcomes, jobs.close_reason)
         reachable = [o for o in outcomes.values() if o.status != "unreachable"]
-        outcome = "ok" if reachable else "inconclusive"
+        outcome = RunOutcome.OK if reachable else RunOutcome.INCONCLUSIVE
         summary = _summary(outcomes, stats)
         finish_run(session, run_id, outcome, stats, summary)
     return StepResult("listings", outcome, run_id, summary, stats)

@@ -58,6 +58,7 @@ def _resource_dict(row: ResourceRow) -> dict[str, Any]:
         "url": row.url,
         "description": row.description,
         "provider": row.provider,
+        "check": row.check,
         "link_state": row.link_state,
         "verdict": row.verdict,
         "http_status": row.http_status,
@@ -101,6 +102,15 @@ def catalog_document(session: Session, *, now: Any = None) -> dict[str, Any]:
     return doc
 
 
+def _resource_entry(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource as a catalog file declares it; `check: false` only when it is not checked
+    (a document written before `check` was exported has none: checked)."""
+    entry = {key: resource[key] for key in ("title", "url", "provider", "description")}
+    if resource.get("check") is False:
+        entry["check"] = False
+    return entry
+
+
 def catalog_file_from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Turn an exported document back into catalog-file data that `catalog sync` accepts."""
     return {
@@ -108,13 +118,8 @@ def catalog_file_from_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         "guide": dict(doc.get("guide") or {}),
         "providers": [{"slug": p["slug"], "name": p["name"], "home": p["home"]}
                       for p in doc["providers"]],
-        "sections": [
-            {"name": s["name"], "resources": [
-                {"title": r["title"], "url": r["url"], "provider": r["provider"],
-                 "description": r["description"]}
-                for r in s["resources"]]}
-            for s in doc["sections"]
-        ],
+        "sections": [{"name": s["name"], "resources": [_resource_entry(r) for r in s["resources"]]}
+                     for s in doc["sections"]],
     }
 
 

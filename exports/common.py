@@ -21,6 +21,7 @@ from shelfcheck.catalog.queries import (
     offering_rows,
     providers,
 )
+from shelfcheck.catalog.states import LinkState
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -167,7 +168,7 @@ class LinkPolicy:
             return href
         if href not in self.known:
             found = listed_link_health(self.session, link_key(href)[0])
-            self.known[href] = found or ("unknown", None)
+            self.known[href] = found or (LinkState.UNKNOWN, None)
         return self._decide(href, *self.known[href])
 
     def row_href(self, row: ResourceRow) -> str | None:
@@ -179,16 +180,16 @@ class LinkPolicy:
 
     @staticmethod
     def _decide(href: str, state: str, target: str | None) -> str | None:
-        if state == "broken":
+        if state == LinkState.BROKEN:
             return None
-        if state == "redirected" and target:
+        if state == LinkState.REDIRECTED and target:
             return web_url(target) or href
         return href
 
 
 def redirect_target(row: ResourceRow) -> str | None:
     """Where a permanently redirected link now points."""
-    return row.suggestion if row.link_state == "redirected" else None
+    return row.suggestion if row.link_state == LinkState.REDIRECTED else None
 
 
 def iter_resource_views(rows: Iterable[ResourceRow], links: LinkPolicy) -> Iterator[ResourceView]:
@@ -198,7 +199,7 @@ def iter_resource_views(rows: Iterable[ResourceRow], links: LinkPolicy) -> Itera
     out and a permanent redirect is replaced by its target.
     """
     for row in rows:
-        if links.public and row.link_state == "broken":
+        if links.public and row.link_state == LinkState.BROKEN:
             continue
         yield ResourceView(
             section=row.section, title=one_line(row.title), description=clean_text(row.description),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.queries import guide_meta, resource_rows, resource_state_counts
-from shelfcheck.catalog.states import RESOURCE_LINK_STATES
+from shelfcheck.catalog.states import RESOURCE_LINK_STATES, LinkState
 from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.exports.base import Exporter
 from shelfcheck.exports.common import (
@@ -53,7 +53,8 @@ def environment() -> jinja2.Environment:
 
 def _template_resource(view: ResourceView) -> dict[str, Any]:
     data = dict(vars(view))
-    data["suggestion_href"] = web_url(view.suggestion) if view.link_state == "broken" else None
+    broken = view.link_state == LinkState.BROKEN
+    data["suggestion_href"] = web_url(view.suggestion) if broken else None
     data["target_href"] = web_url(view.redirect_target)
     data["verdict_message"] = verdict_message(view.verdict)
     return data

@@ -17,6 +17,7 @@ from shelfcheck.catalog.queries import (
     resource_rows,
     resource_state_counts,
 )
+from shelfcheck.catalog.states import LinkState
 from shelfcheck.exports.base import Exporter
 from shelfcheck.exports.common import (
     LinkPolicy,
@@ -137,7 +138,7 @@ def guide_jsonld_stream(session: Session, *, public: bool = False,
     links = LinkPolicy(session, public=public)
     current = [row for row in published_offerings(session) if is_current(row, now)]
     counts = resource_state_counts(session)
-    count = sum(counts.values()) - (counts.get("broken", 0) if public else 0)
+    count = sum(counts.values()) - (counts.get(LinkState.BROKEN, 0) if public else 0)
     graph = [resource_list(guide_meta(session), iter_resource_views(resource_rows(session), links),
                            orgs, links, count)]
     for row in current:

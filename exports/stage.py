@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.runs import StepResult
+from shelfcheck.catalog.states import RunOutcome
 from shelfcheck.config import Settings
 from shelfcheck.exports import write_exports
 
@@ -19,5 +20,5 @@ def run_exports(settings: Settings, engine: Engine) -> StepResult:
     with transaction(engine) as session:
         paths = write_exports(session, settings.exports, Path(settings.exports_dir))
     written = [str(p) for p in paths]
-    return StepResult("exports", "ok", summary=f"wrote {', '.join(written)}",
+    return StepResult("exports", RunOutcome.OK, summary=f"wrote {', '.join(written)}",
                       stats={"paths": written})

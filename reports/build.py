@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shelfcheck.catalog.dismissals import dismissals_holding
 from shelfcheck.catalog.events import SUMMARY_COUNTS
 from shelfcheck.catalog.notchecked import LinkExclude
+from shelfcheck.catalog.states import LinkState
 from shelfcheck.reports.changes import period_changes
 from shelfcheck.reports.linkrows import link_rows, no_url_rows, unchecked_count
 from shelfcheck.reports.model import ChangeRow, Report, Summary
@@ -53,12 +54,13 @@ def build_report(
         return sum(1 for link in links if link.state == state and link.dismissed is None)
 
     providers_open = sum(1 for row in open_rows if not row.is_link)
+    not_checked_unknown = sum(1 for n in not_checked if n.state == LinkState.UNKNOWN)
     summary = Summary(
         links_checked=links_checked(session, start, end),
-        broken=undismissed("broken"),
-        redirected=undismissed("redirected"),
-        unverifiable=undismissed("unverifiable"),
-        unchecked=unchecked_count(session) - sum(1 for n in not_checked if n.state == "unknown"),
+        broken=undismissed(LinkState.BROKEN),
+        redirected=undismissed(LinkState.REDIRECTED),
+        unverifiable=undismissed(LinkState.UNVERIFIABLE),
+        unchecked=unchecked_count(session) - not_checked_unknown,
         no_url=len(no_url),
         **{counter: count(kind) for kind, counter in SUMMARY_COUNTS.items()},
         warnings=providers_open + len(warned),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.events import EVENT_KINDS
 from shelfcheck.catalog.models import ChangeEvent, FeeTier, Offering, Provider, Resource
+from shelfcheck.catalog.states import ResourceState
 from shelfcheck.reports.model import ChangeRow
 
 STREAM = {"yield_per": 1000}
@@ -30,7 +31,7 @@ def period_changes(session: Session, start: datetime, end: datetime) -> Iterator
     """
     link_provider = (
         select(func.min(Resource.provider_id))
-        .where(Resource.link_id == ChangeEvent.link_id, Resource.state == "active")
+        .where(Resource.link_id == ChangeEvent.link_id, Resource.state == ResourceState.ACTIVE)
         .correlate(ChangeEvent)
         .scalar_subquery()
     )

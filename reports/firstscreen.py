@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shelfcheck.catalog.states import LinkState
 from shelfcheck.reports.model import Report
 from shelfcheck.reports.templating import money, plural
 
@@ -59,14 +60,14 @@ def fix_first(report: Report, limit: int = 10) -> tuple[list[Fix], int]:
     """The most urgent fixes, by severity and then by how many resources use the link;
     and how many more there are."""
     fixes: list[Fix] = []
-    for link in report.links_in("broken"):
+    for link in report.links_in(LinkState.BROKEN):
         hint = "replace or remove it" + ("; look for an archived copy at" if link.suggestion
                                           else "")
         fixes.append(Fix(0, len(link.resources), _used_by(link.resources, "broken"), link.url,
                          hint, "broken", link.suggestion))
     for res in report.no_url:
         fixes.append(Fix(1, 1, f"{res.title} has no URL", None, "add its URL", "no-url"))
-    for link in report.links_in("redirected"):
+    for link in report.links_in(LinkState.REDIRECTED):
         hint = "change it to" if link.redirect_target else "update it"
         fixes.append(Fix(2, len(link.resources), _used_by(link.resources, "moved"), link.url,
                          hint, "redirects", link.redirect_target))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shelfcheck.catalog.dismissals import Dismissal
 from shelfcheck.catalog.models import Link, Provider, Resource, Section
 from shelfcheck.catalog.queries import suggestion_for
+from shelfcheck.catalog.states import LinkState, ResourceState
 from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.reports.changes import STREAM
 from shelfcheck.reports.model import LINK_STATES, LinkRow, NoUrlRow
@@ -20,12 +21,12 @@ from shelfcheck.reports.templating import is_web_url
 
 
 def _in_use() -> ColumnElement[bool]:
-    return exists().where(Resource.link_id == Link.id, Resource.state == "active")
+    return exists().where(Resource.link_id == Link.id, Resource.state == ResourceState.ACTIVE)
 
 
 def unchecked_count(session: Session) -> int:
     """Links in use by an active resource that were never checked."""
-    query = select(func.count()).select_from(Link).where(Link.state == "unknown", _in_use())
+    query = select(func.count()).select_from(Link).where(Link.state == LinkState.UNKNOWN, _in_use())
     return session.scalar(query) or 0
 
 
@@ -43,7 +44,7 @@ def link_rows(session: Session, start: datetime, dismissed: dict[int, Dismissal]
         .join(Resource, Resource.link_id == Link.id)
         .join(Section, Section.id == Resource.section_id)
         .outerjoin(Provider, Provider.id == Resource.provider_id)
-        .where(Link.state.in_(LINK_STATES), Resource.state == "active")
+        .where(Link.state.in_(LINK_STATES), Resource.state == ResourceState.ACTIVE)
         .order_by(state_order, Link.state_since.desc().nulls_last(), Link.url,
                   Section.position, Resource.position, Resource.id)
         .execution_options(**STREAM)
@@ -70,7 +71,7 @@ def link_rows(session: Session, start: datetime, dismissed: dict[int, Dismissal]
 def _suggestion(url: str, state: str, target: str | None) -> str | None:
     """The redirect target, or a Wayback Machine search link for a broken http(s) URL."""
     suggestion = suggestion_for(Link(url=url, state=state, redirect_target=target))
-    if suggestion and state == "broken" and not is_web_url(url):
+    if suggestion and state == LinkState.BROKEN and not is_web_url(url):
         return None  # an archive search for javascript: or a typo helps nobody
     return suggestion
 
@@ -85,7 +86,7 @@ def no_url_rows(session: Session) -> Iterator[NoUrlRow]:
         select(Resource.title, Section.name, Provider.slug)
         .join(Section, Section.id == Resource.section_id)
         .outerjoin(Provider, Provider.id == Resource.provider_id)
-        .where(Resource.state == "active", Resource.link_id.is_(None))
+        .where(Resource.state == ResourceState.ACTIVE, Resource.link_id.is_(None))
         .order_by(Section.position, Resource.position, Resource.id)
     )
     for title, section, provider in session.execute(query):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from shelfcheck.catalog.events import EVENT_KINDS
 from shelfcheck.catalog.health import PROBLEM_EVENTS, open_problems
 from shelfcheck.catalog.models import Link, LinkCheck
-from shelfcheck.catalog.states import HealthState
+from shelfcheck.catalog.states import HealthState, LinkState, RunOutcome
 from shelfcheck.reports.model import LINK_STATES, ChangeRow, LinkRow, OpenRow, RunRow
 
 
@@ -41,7 +41,7 @@ def inconclusive(runs: list[RunRow]) -> str | None:
     if not runs:
         return "no link or listing run took place in this period"
     links = [run for run in runs if run.kind == "links"]
-    if links and not any(run.outcome == "ok" for run in links):
+    if links and not any(run.outcome == RunOutcome.OK for run in links):
         last = links[-1]
         why = f": {last.detail}" if last.detail else ""
         runs_text = "the link check" if len(links) == 1 else f"all {len(links)} link checks"
@@ -63,8 +63,11 @@ def open_providers(session: Session, start: datetime) -> list[OpenRow]:
     ]
 
 
-LINK_EVENTS = {"broken": "link_broken", "redirected": "link_redirected",
-               "unverifiable": "link_unverifiable"}
+LINK_EVENTS: dict[str, str] = {
+    LinkState.BROKEN: "link_broken",
+    LinkState.REDIRECTED: "link_redirected",
+    LinkState.UNVERIFIABLE: "link_unverifiable",
+}
 
 
 def open_links(session: Session, links: list[LinkRow]) -> list[OpenRow]:

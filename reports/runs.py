@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.models import CrawlRun, LinkCheck
-from shelfcheck.catalog.states import RunKind
+from shelfcheck.catalog.states import RunKind, RunOutcome
 from shelfcheck.reports.model import BAD_RUN_OUTCOMES, ChangeRow, RunRow, RunWarning
 
 RUN_KINDS = (RunKind.LINKS, RunKind.LISTINGS)
@@ -52,7 +52,7 @@ def run_warnings(runs: list[RunRow], inconclusive: list[ChangeRow]) -> list[RunW
     ]
     listed = {run.id for run in runs if run.outcome in BAD_RUN_OUTCOMES}
     warnings += [
-        RunWarning(e.run_id, None, "inconclusive", e.detected_at, e.detail)
+        RunWarning(e.run_id, None, RunOutcome.INCONCLUSIVE, e.detected_at, e.detail)
         for e in inconclusive if e.run_id not in listed
     ]
     return warnings

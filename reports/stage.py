@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
-from shelfcheck.catalog.states import RunKind
+from shelfcheck.catalog.states import RunKind, RunOutcome
 from shelfcheck.config import Settings
 from shelfcheck.reports.write import report_due, write_report
 
@@ -21,7 +21,7 @@ def run_report(settings: Settings) -> StepResult:
         paths = [str(p) for p in written.paths]
         stats = {"paths": paths, "report_id": written.record_id,
                  "email_error": written.email_error, "notify_error": written.notify_error}
-        outcome = "failed" if written.delivery_error else "ok"
+        outcome = RunOutcome.FAILED if written.delivery_error else RunOutcome.OK
         from shelfcheck.text import plural
 
         folders = sorted({str(p.parent) for p in written.paths})

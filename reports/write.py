@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import ReportRecord, Resource, utcnow
 from shelfcheck.catalog.notchecked import link_exclude
+from shelfcheck.catalog.states import ResourceState
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError, UsageError
 from shelfcheck.exports.atomic import commit_staged, discard_staged, stage_chunks
@@ -136,7 +137,8 @@ def write_report(
 
     with snapshot(engine) as session:
         start, end = resolve_period(session, since=since, until=until, now=now)
-        if session.scalar(select(Resource.id).where(Resource.state == "active").limit(1)) is None:
+        active = select(Resource.id).where(Resource.state == ResourceState.ACTIVE).limit(1)
+        if session.scalar(active) is None:
             raise CatalogEmpty(EMPTY_CATALOG)
         report = build_report(session, start=start, end=end, now=now,
                               timezone=settings.timezone, exclude=link_exclude(settings))

@@ -38,6 +38,7 @@ from sqlalchemy import Engine, select, update
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import CrawlRun, utcnow
 from shelfcheck.catalog.runs import StepResult, failed_step
+from shelfcheck.catalog.states import RunOutcome
 from shelfcheck.config import Settings
 from shelfcheck.errors import ExitCode
 
@@ -64,7 +65,7 @@ def close_runs(engine: Engine, holder: str, outcome: str, detail: str) -> list[i
     with transaction(engine) as session:
         ids = list(session.scalars(
             select(CrawlRun.id)
-            .where(CrawlRun.outcome == "running", CrawlRun.holder == holder)
+            .where(CrawlRun.outcome == RunOutcome.RUNNING, CrawlRun.holder == holder)
             .order_by(CrawlRun.id)
         ))
         if ids:
@@ -153,16 +154,16 @@ def run_in_child(
         detail = reason or f"its process ended without a result (exit code {process.exitcode})"
         if killed:
             detail += "; killed"
-        ids = close_runs(engine, holder, "aborted", f"the {spec.kind} step was {detail}"
+        ids = close_runs(engine, holder, RunOutcome.ABORTED, f"the {spec.kind} step was {detail}"
                          if reason else f"the {spec.kind} step failed: {detail}")
         last = _last_run(engine, holder)
-        if not ids and last is not None and last[1] != "aborted":
+        if not ids and last is not None and last[1] != RunOutcome.ABORTED:
             # It finished its run just before the stop reached it.
             return StepResult(spec.kind, last[1], last[0], f"finished; then {detail}")
-        return StepResult(spec.kind, "aborted", run_id=ids[-1] if ids else None,
+        return StepResult(spec.kind, RunOutcome.ABORTED, run_id=ids[-1] if ids else None,
                           summary=detail, stats={"stopped": bool(reason)})
     # A child that crashed after sending its result may still have left a run open.
-    close_runs(engine, holder, "aborted", f"the {spec.kind} step's process stopped early")
+    close_runs(engine, holder, RunOutcome.ABORTED, f"the {spec.kind} step's process stopped early")
     return result
 
 
@@ -240,7 +241,7 @@ def child_main(
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the parent's pipe stops us now
             signal.signal(signal.SIGINT, signal.SIG_IGN)
     except StepStopped as exc:
-        result = StepResult(spec.kind, "aborted", summary=str(exc))
+        result = StepResult(spec.kind, RunOutcome.ABORTED, summary=str(exc))
     except Exception as exc:  # the step crashed: record it, don't leave its run `running`
         result = failed_step(spec.kind, exc)
     try:
@@ -248,8 +249,9 @@ def child_main(
 
         engine = open_database(settings.database_url, migrate=False)
         try:
+            failed = result.outcome == RunOutcome.FAILED
             ids = close_runs(engine, f"{socket.gethostname()}:{os.getpid()}",
-                             "failed" if result.outcome == "failed" else "aborted",
+                             RunOutcome.FAILED if failed else RunOutcome.ABORTED,
                              f"the {spec.kind} step did not finish: {result.summary}")
             if ids and result.run_id is None:
                 result.run_id = ids[-1]

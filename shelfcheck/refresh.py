@@ -90,7 +90,8 @@ def run_steps(
         outcome.recovered = abort_running(engine)
         if outcome.recovered:
             done(StepResult(
-                "recover", "ok", summary=f"marked runs {', '.join(map(str, outcome.recovered))} "
+                "recover", RunOutcome.OK,
+                summary=f"marked runs {', '.join(map(str, outcome.recovered))} "
                 "aborted: their process stopped without finishing",
                 stats={"runs": outcome.recovered},
             ))
@@ -108,7 +109,8 @@ def run_steps(
                                        lock.heartbeat)
                 except Exception as exc:  # e.g. a bad report_every: the later steps still run
                     result = failed_step(name, exc)
-                sync_failed = sync_failed or (name == "sync" and result.outcome == "failed")
+                if name == "sync" and result.outcome == RunOutcome.FAILED:
+                    sync_failed = True
                 if stop is not None and stop.is_set():
                     outcome.stopped = True
             done(result)

@@ -17,6 +17,7 @@ from shelfcheck.catalog.linkstate import STATES
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
 from shelfcheck.catalog.notchecked import link_exclude, not_checked, state_label
 from shelfcheck.catalog.queries import suggestion_for
+from shelfcheck.catalog.states import ResourceState, RunOutcome
 from shelfcheck.catalog.verdicts import VERDICTS
 from shelfcheck.commands.output import echo_json, format_option, iso, wide_option
 from shelfcheck.commands.progress import LinkProgress
@@ -31,7 +32,7 @@ def _users(session: Session, link_ids: list[int]) -> dict[int, list[Resource]]:
         chunk = link_ids[start:start + 500]
         for res in session.scalars(
             select(Resource).options(joinedload(Resource.section), joinedload(Resource.provider))
-            .where(Resource.link_id.in_(chunk), Resource.state == "active")
+            .where(Resource.link_id.in_(chunk), Resource.state == ResourceState.ACTIVE)
             .order_by(Resource.id)
         ):
             users[res.link_id or 0].append(res)
@@ -105,13 +106,13 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
         result = run_check_links(app.settings, provider=provider, urls=list(urls) or None,
                                  progress=progress)
     code: int = ExitCode.OK
-    if result.outcome == "inconclusive":
+    if result.outcome == RunOutcome.INCONCLUSIVE:
         code = ExitCode.INCONCLUSIVE
-    elif result.outcome != "ok" or (fail_on == "broken" and result.stats.get("broken")):
+    elif result.outcome != RunOutcome.OK or (fail_on == "broken" and result.stats.get("broken")):
         code = ExitCode.ERROR
     rows: list[tuple[LinkCheck, Link]] = []
     users: dict[int, list[Resource]] = {}
-    if result.outcome == "ok":
+    if result.outcome == RunOutcome.OK:
         with app.session() as session:
             rows = [(check, link) for check, link in session.execute(
                 select(LinkCheck, Link).join(Link, Link.id == LinkCheck.link_id)
@@ -131,13 +132,13 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
         if code:
             sys.exit(code)
         return
-    if result.outcome == "inconclusive":
+    if result.outcome == RunOutcome.INCONCLUSIVE:
         click.echo(f"Run {result.run_id} is INCONCLUSIVE: "
                    f"{result.summary.removeprefix('inconclusive: ')}.")
         click.echo("Its checks were stored, but no link was marked broken and no change was "
                    "reported. Check this machine's network (DNS, connectivity) and run again.")
         sys.exit(code)
-    if result.outcome != "ok":
+    if result.outcome != RunOutcome.OK:
         click.echo(f"shelfcheck: error: run {result.run_id}: {result.summary}", err=True)
         sys.exit(code)
     click.echo(f"Run {result.run_id}: {result.summary}.")
@@ -157,7 +158,7 @@ def check_links_cmd(app: App, provider: str | None, urls: tuple[str, ...],
     if no_url:
         click.echo(f"{plural(no_url, 'resource has', 'resources have')} no URL (no_url); "
                    f"{'it is' if no_url == 1 else 'they are'} not checked.")
-    if code == ExitCode.ERROR and result.outcome == "ok":
+    if code == ExitCode.ERROR and result.outcome == RunOutcome.OK:
         broken = result.stats["broken"]
         click.echo(f"{plural(broken, 'checked link is', 'checked links are')} broken.", err=True)
         sys.exit(code)
@@ -209,7 +210,7 @@ def _list_links(app: App, states: tuple[str, ...], fmt: str, wide: bool) -> None
     from shelfcheck.commands.dismiss import held_dismissals
 
     with app.session() as session:
-        used = select(Resource.link_id).where(Resource.state == "active",
+        used = select(Resource.link_id).where(Resource.state == ResourceState.ACTIVE,
                                               Resource.link_id.is_not(None))
         query = select(Link).where(Link.id.in_(used)).order_by(Link.state, Link.url)
         dismissed = held_dismissals(app, session)

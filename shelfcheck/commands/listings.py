@@ -89,7 +89,8 @@ def crawl_cmd(app: App, providers: tuple[str, ...], fmt: str) -> None:
     with exclusive_run(app, "crawl"), StepProgress("crawling", None) as bar:
         result = run_crawl(app.settings, providers=list(providers) or None, progress=line)
     events: list[tuple[str, ChangeEvent]] = []
-    if result.run_id is not None and result.outcome not in ("failed", "aborted"):
+    finished = result.outcome not in (RunOutcome.FAILED, RunOutcome.ABORTED)
+    if result.run_id is not None and finished:
         events = _events(app, result.run_id)
     if as_json:
         echo_json({
@@ -100,7 +101,7 @@ def crawl_cmd(app: App, providers: tuple[str, ...], fmt: str) -> None:
         })
     else:
         click.echo(f"\nlistings run {result.run_id}: {result.outcome} — {result.summary}")
-        if result.run_id is not None and result.outcome not in ("failed", "aborted"):
+        if result.run_id is not None and finished:
             _print_changes(events, result.stats)
     code = RunOutcome(result.outcome).exit_code
     if code:

@@ -12,6 +12,7 @@ import click
 
 from shelfcheck.app import App
 from shelfcheck.catalog.runs import StepResult
+from shelfcheck.catalog.states import RunOutcome
 from shelfcheck.commands.progress import StepProgress
 from shelfcheck.errors import ExitCode, ShelfcheckError
 
@@ -87,7 +88,7 @@ def refresh_cmd(app: App, force_report: bool, skip_links: bool, skip_listings: b
     if received:
         raise Stopped(received[0])
     code = result.exit_code
-    if any(s.kind == "links" and s.outcome == "inconclusive" for s in result.steps):
+    if any(s.kind == "links" and s.outcome == RunOutcome.INCONCLUSIVE for s in result.steps):
         click.echo("refresh: the links could not be checked: most hosts failed to answer, so "
                    "this machine looks offline. Nothing was marked broken. To see shelfcheck "
                    "work without a network, run `make demo` (or `shelfcheck demo`).")

@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from shelfcheck.app import App
 from shelfcheck.catalog.models import CrawlRun
+from shelfcheck.catalog.states import RunOutcome
 from shelfcheck.commands.output import echo_json, format_option, iso, wide_option
 from shelfcheck.table import format_table
 from shelfcheck.text import plural
 
-DETAILED = ("failed", "inconclusive", "aborted")
+DETAILED = (RunOutcome.FAILED, RunOutcome.INCONCLUSIVE, RunOutcome.ABORTED)
 
 
 def counts(stats: dict[str, Any]) -> dict[str, Any]:

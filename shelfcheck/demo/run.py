@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from shelfcheck.catalog.states import LinkState
 from shelfcheck.demo.sitefiles import LIVE, host_map
 from shelfcheck.demo.summary import DEAD_LINK, WEEK_TWO, missing_cases, report_lines
 from shelfcheck.demo.web import SitesServer
@@ -216,7 +217,7 @@ def run_demo(folder: Path | None, echo: Echo) -> int:
         dead = demo.web + DEAD_LINK
         for attempt in range(1, CONFIRM_AFTER + 1):
             shelfcheck(demo, echo, "refresh")
-            if link_state(demo, dead) == "broken":
+            if link_state(demo, dead) == LinkState.BROKEN:
                 break
             if attempt < CONFIRM_AFTER:
                 echo(f"  The dead link failed once; confirm_after = {CONFIRM_AFTER} failures in a "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shelfcheck.catalog.states import LinkState
+
 WEEK_TWO = ("a fee change, a new and a cancelled webinar, a moved page, a dead link, a blocked "
             "host and a listing outage")
 # The demo catalog's week-two cases, relative to the live web ({web}).
@@ -28,14 +30,15 @@ def missing_cases(doc: dict[str, Any], web: str) -> list[str]:
         return any(c["kind"] == kind and all(c.get(k) == v for k, v in fields.items())
                    for c in changes)
 
+    moved = link(MOVED_PAGE)
     checks = {
         "a fee change": has("fee_changed"),
         "a new offering": has("offering_added"),
         "a cancelled offering": has("offering_removed"),
-        "the moved page and its replacement URL": link(MOVED_PAGE).get("state") == "redirected"
-        and str(link(MOVED_PAGE).get("redirect_target", "")).endswith(MOVED_TO),
-        "the dead link, confirmed broken": link(DEAD_LINK).get("state") == "broken",
-        "the blocked host, unverifiable": link(BLOCKED).get("state") == "unverifiable",
+        "the moved page and its replacement URL": moved.get("state") == LinkState.REDIRECTED
+        and str(moved.get("redirect_target", "")).endswith(MOVED_TO),
+        "the dead link, confirmed broken": link(DEAD_LINK).get("state") == LinkState.BROKEN,
+        "the blocked host, unverifiable": link(BLOCKED).get("state") == LinkState.UNVERIFIABLE,
         "the listing outage (provider_unreachable)": has("provider_unreachable",
                                                          provider=OUTAGE_PROVIDER),
     }
@@ -45,11 +48,12 @@ def missing_cases(doc: dict[str, Any], web: str) -> list[str]:
 def report_lines(doc: dict[str, Any]) -> list[str]:
     """What the report says, one line per link to fix and per change."""
     lines = []
-    labels = {"broken": "broken link", "redirected": "moved page", "unverifiable": "unverifiable"}
+    labels = {LinkState.BROKEN: "broken link", LinkState.REDIRECTED: "moved page",
+              LinkState.UNVERIFIABLE: "unverifiable"}
     for link in doc.get("links", []):
         who = ", ".join(link.get("resources") or []) or "-"
         state = link["state"]
-        if state == "redirected":
+        if state == LinkState.REDIRECTED:
             what = f"{link['url']} → {link.get('redirect_target')}"
         else:
             status = f", HTTP {link['http_status']}" if link.get("http_status") else ""

@@ -211,3 +211,37 @@ def test_link_source_streams_active_links_by_host(engine: Engine) -> None:
         mine_id = session.scalars(select(Provider.id).where(Provider.slug == "mine")).one()
     assert [r.url for r in LinkSource(engine, provider_id=mine_id).iter_host("h0.example")] == [
         "https://h0.example/2"]
+
+
+def test_not_checked_links_of_one_provider_ignore_the_other_providers(engine: Engine) -> None:
+    """A link is `check: false` within a provider's scope when none of that provider's active
+    resources using it is checked, whatever the other providers' resources say."""
+    from shelfcheck.catalog.models import Provider
+    from shelfcheck.catalog.notchecked import unchecked_link
+    from shelfcheck.crawler.linksource import LinkSource
+
+    with transaction(engine) as session:
+        section = Section(name="S", position=0)
+        mine, other = Provider(slug="mine", name="Mine"), Provider(slug="other", name="Other")
+        links = {name: Link(url=f"https://{name}.example/", host=f"{name}.example")
+                 for name in ("shared", "mine", "others", "retired")}
+        session.add_all([section, mine, other, *links.values()])
+        for i, (link, provider, check, state) in enumerate([
+                ("shared", mine, False, "active"), ("shared", other, True, "active"),
+                ("mine", mine, True, "active"), ("others", other, False, "active"),
+                ("retired", mine, False, "retired")]):
+            session.add(Resource(title=f"R{i}", section=section, url=links[link].url,
+                                 link=links[link], provider=provider, check=check, state=state))
+        session.flush()
+        scopes = {"mine": mine.id, "other": other.id, "all": None}
+
+    def unchecked(provider_id: int | None) -> set[str]:
+        with engine.connect() as conn:
+            return set(conn.scalars(select(Link.host).where(*unchecked_link(provider_id))))
+
+    assert {name: unchecked(pid) for name, pid in scopes.items()} == {
+        "mine": {"shared.example"}, "other": {"others.example"}, "all": {"others.example"}}
+    sources = {name: LinkSource(engine, provider_id=pid) for name, pid in scopes.items()}
+    assert {name: (s.hosts(), s.not_checked_count()) for name, s in sources.items()} == {
+        "mine": ([("mine.example", 1)], 1), "other": ([("shared.example", 1)], 1),
+        "all": ([("mine.example", 1), ("shared.example", 1)], 1)}

@@ -3,6 +3,7 @@ resources; the regenerated guide page imports back (catalog import-guide) as the
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from collections.abc import Iterator
@@ -10,22 +11,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from shelfcheck.catalog.catalogfile import load_catalog, parse_catalog
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.importguide import import_guide
+from shelfcheck.catalog.models import Resource
+from shelfcheck.catalog.states import ResourceState
 from shelfcheck.catalog.sync import sync_catalog
 from shelfcheck.exports.base import get_exporter
 from shelfcheck.exports.catalog_json import catalog_file_from_document
 from tests.exports_data import (
     BROKEN_URL,
+    CATALOG,
     GUIDE,
     NOW,
     REDIRECT_TARGET,
     REDIRECTED_URL,
     add_hostile,
     populate,
+    sync,
 )
 
 # A copy of shared/reference/sites/guide/education.html, the guide page the catalog comes from.
@@ -59,9 +64,18 @@ def catalog_part(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "guide": doc["guide"],
         "providers": [(p["slug"], p["name"], p["home"]) for p in doc["providers"]],
-        "sections": [(s["name"], [(r["title"], r["url"], r["provider"], r["description"])
-                                  for r in s["resources"]]) for s in doc["sections"]],
+        "sections": [(s["name"], [(r["title"], r["url"], r["provider"], r["description"],
+                                   r["check"]) for r in s["resources"]])
+                     for s in doc["sections"]],
     }
+
+
+def checks(engine: Engine) -> dict[str, bool]:
+    """Each active resource's `check`, by title."""
+    with transaction(engine) as session:
+        rows = session.execute(select(Resource.title, Resource.check)
+                               .where(Resource.state == ResourceState.ACTIVE))
+        return {title: check for title, check in rows}
 
 
 def test_json_export_syncs_into_a_fresh_database_and_exports_the_same(
@@ -79,6 +93,27 @@ def test_json_export_syncs_into_a_fresh_database_and_exports_the_same(
     # Link health is not part of a catalog file: the fresh database has not checked anything.
     states = {r["link_state"] for s in second["sections"] for r in s["resources"]}
     assert states == {"unknown", "no_url"}
+
+
+def test_a_resource_not_checked_loads_back_not_checked(engine: Engine,
+                                                       fresh_engine: Engine) -> None:
+    """`check: false` in the catalog file is exported as "check": false and read back as
+    `check: false`, so the fresh database does not start checking that link."""
+    catalog = copy.deepcopy(CATALOG)
+    unchecked = catalog["sections"][0]["resources"][4]
+    unchecked["check"] = False
+    with transaction(engine) as session:
+        populate(session)
+        sync(session, catalog)
+    first = export_json(engine)
+    exported = {r["title"]: r.get("check") for s in first["sections"] for r in s["resources"]}
+    assert [title for title, check in exported.items() if check is not True] == [
+        unchecked["title"]]
+    spec = parse_catalog(catalog_file_from_document(first), "catalog.json")
+    with transaction(fresh_engine) as session:
+        sync_catalog(session, spec)
+    assert checks(fresh_engine) == checks(engine) == exported
+    assert catalog_part(export_json(fresh_engine)) == catalog_part(first)
 
 
 def test_public_guide_page_imports_back_as_the_readers_guide(engine: Engine,

@@ -3,7 +3,9 @@
 A page fetched before is requested with If-None-Match / If-Modified-Since; a 304 answer is
 replaced by the cached body (flag "not_modified"), so extraction sees the same page at the cost
 of an empty response. Only requests carrying the `shelfcheck_provider` meta key take part.
-Bodies are stored gzip-compressed; new validators are written when the spider closes.
+Bodies are kept gzip-compressed, in memory from the moment they are fetched (a crawl of
+thousands of pages holds a fraction of their size); new validators and bodies are written when
+the spider closes.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class _Entry:
     etag: str | None
     last_modified: str | None
     content_type: str | None = None
-    body: bytes | None = None  # uncompressed; only for pages fetched in this crawl
+    gzipped: bytes | None = None  # the body, compressed; only for pages fetched in this crawl
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -80,7 +82,7 @@ class ConditionalRequestMiddleware:
                     session.merge(PageCache(
                         url=url, etag=entry.etag, last_modified=entry.last_modified,
                         fetched_at=utcnow(), content_type=entry.content_type,
-                        body=gzip.compress(entry.body or b""),
+                        body=entry.gzipped or gzip.compress(b""),
                     ))
         except Exception:  # a cache that cannot be written only costs full fetches next time
             log.exception("could not store the page cache")
@@ -105,8 +107,8 @@ class ConditionalRequestMiddleware:
             request.headers[b"If-Modified-Since"] = entry.last_modified.encode("latin-1")
 
     def _cached_body(self, key: str, entry: _Entry) -> tuple[bytes, str | None] | None:
-        if entry.body is not None:
-            return entry.body, entry.content_type
+        if entry.gzipped is not None:
+            return gzip.decompress(entry.gzipped), entry.content_type
         with transaction(self.engine) as session:
             row = session.get(PageCache, key)
             if row is None or row.body is None:
@@ -134,6 +136,6 @@ class ConditionalRequestMiddleware:
             modified = _header(response, b"Last-Modified")
             if etag or modified:
                 self.entries[key] = _Entry(etag, modified, _header(response, b"Content-Type"),
-                                           response.body)
+                                           gzip.compress(response.body))
                 self.dirty.add(key)
         return response

@@ -24,7 +24,7 @@ from shelfcheck.crawler.extract.items import (
 )
 from shelfcheck.crawler.extract.model import Page
 from shelfcheck.crawler.extract.registry import ItemContext
-from shelfcheck.crawler.parked import ParkedRecords
+from shelfcheck.crawler.parked import Parked
 from shelfcheck.crawler.recipe import Recipe
 
 log = logging.getLogger(__name__)
@@ -77,10 +77,11 @@ class ProviderWalk:
     finished: bool = False
     keep_drafts: bool = False  # keep every item's candidates (`recipes test` shows them)
     items: int = 0  # the records of a finished walk
-    _parked: ParkedRecords | None = field(default=None, init=False, repr=False)
+    _parked: Parked[OfferingData] | None = field(default=None, init=False, repr=False)
     feeds_pending: int = 0  # feeds not read yet: until then, items wait as drafts
-    # each item once merged with the feeds: (its link, its record or None without a title, where)
-    settled: list[tuple[str | None, OfferingData | None, str]] = field(default_factory=list)
+    # each item once merged with the feeds (its link, its record or None without a title, where),
+    # parked on disk until the walk is finished
+    settled: Parked[tuple[str | None, OfferingData | None, str]] = field(default_factory=Parked)
 
     def __post_init__(self) -> None:
         self.crawl = ProviderCrawl(self.slug, listing_url=self.recipe.listing[0],
@@ -252,9 +253,10 @@ class ProviderWalk:
         self.finished = True
         for draft in self.drafts:
             self._settle(draft)
-        self.settled.sort(key=lambda item: self.order.get(item[0] or "", len(self.order) + 1))
+        settled = self.settled.take()
+        settled.sort(key=lambda item: self.order.get(item[0] or "", len(self.order) + 1))
         records = []
-        for _link, record, where in self.settled:
+        for _link, record, where in settled:
             if record is None:
                 self.crawl.warnings.append(f"fields.title: no title for an item ({where})")
                 continue
@@ -265,14 +267,13 @@ class ProviderWalk:
                                         + [w for r in records for w in r.warnings])
         if not self.keep_drafts:
             self.drafts, self.feed_events = [], []
-        self.settled = []
         return self.crawl
 
 
     def park(self) -> None:
         """Move a finished walk's records to disk until `finish` is called again."""
         if self.finished and self._parked is None and self.crawl.records:
-            self._parked = ParkedRecords(self.crawl.records)
+            self._parked = Parked(self.crawl.records)
             self.crawl.records = []
 
 

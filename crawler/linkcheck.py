@@ -11,7 +11,6 @@ or ``failed``.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -140,12 +139,9 @@ def _scope(engine: Engine, provider: str | None, urls: Sequence[str] | None,
 def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
            link_ids: list[int] | None, progress: Progress | None) -> dict[str, Any]:
     """Crawl in this process, or sharded by host over `link_workers` processes."""
-    from shelfcheck.crawler.linkshards import (
-        ShardJob,
-        dedicated_host,
-        run_sharded,
-        worker_count,
-    )
+    from shelfcheck.crawler.cpuuse import cpu_in_use
+    from shelfcheck.crawler.hostclaims import dedicated_host
+    from shelfcheck.crawler.linkshards import ShardJob, run_sharded, worker_count
     from shelfcheck.crawler.linksource import LinkSource
 
     due_before = None
@@ -161,8 +157,7 @@ def _crawl(settings: Settings, engine: Engine, run_id: int, provider_id: int | N
         crawl["workers"] = 1
     else:
         dedicate = dedicated_host(hosts, workers, settings.max_in_flight_per_host,
-                                  source.answer_time(hosts[0][0]), os.getloadavg()[0],
-                                  os.cpu_count() or 1)
+                                  source.answer_time(hosts[0][0]), cpu_in_use)
         jobs = [ShardJob(i, workers, run_id, provider_id,
                          tuple(link_ids) if link_ids is not None else None, due_before,
                          settings.canary_url if i == 0 else None)

@@ -58,6 +58,16 @@ def stage_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
     return tmp
 
 
+def stage_copy(staged: Path, path: Path) -> Path:
+    """A second staged file, beside `path`, with the bytes of `staged`."""
+    def chunks() -> Iterable[bytes]:
+        with staged.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                yield chunk
+
+    return stage_chunks(path, chunks())
+
+
 def commit_staged(tmp: Path, path: Path) -> None:
     """Rename a staged file over `path`, keeping the mode of the file it replaces."""
     try:

@@ -8,7 +8,7 @@ offerings are left out; an offering stays in the feed until it has ended.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -71,6 +71,12 @@ def _event(row: OfferingRow, start: datetime, stamp: datetime) -> Any:
 
 def render_calendar(session: Session, *, now: datetime | None = None) -> bytes:
     """The iCalendar feed of offerings that are scheduled and not over at `now`."""
+    return b"".join(calendar_chunks(session, now=now))
+
+
+def calendar_chunks(session: Session, *, now: datetime | None = None) -> Iterator[bytes]:
+    """The iCalendar feed in chunks: the calendar's head and time zones, then one event at a
+    time (the calendar's components are never all held at once)."""
     import icalendar
 
     now = now or utcnow()
@@ -98,9 +104,14 @@ def render_calendar(session: Session, *, now: datetime | None = None) -> bytes:
                 cal.add_component(icalendar.Timezone.from_tzid(
                     tzid, first_date=date(first.year - 1, 1, 1),
                     last_date=date(last.year + 2, 1, 1)))
+    head = cal.to_ical()
+    yield head[:head.rindex(_END)]
     for start, row in events:
-        cal.add_component(_event(row, start, now))
-    return cal.to_ical()
+        yield _event(row, start, now).to_ical()
+    yield _END
+
+
+_END = b"END:VCALENDAR\r\n"
 
 
 class IcsExporter(Exporter):
@@ -110,6 +121,6 @@ class IcsExporter(Exporter):
     default_name = "offerings.ics"
     description = "upcoming scheduled offerings as an iCalendar feed"
 
-    def render(self, session: Session) -> Mapping[str, bytes]:
-        return {self.default_name: render_calendar(session, now=self.now)}
+    def stream(self, session: Session) -> Mapping[str, Iterable[bytes]]:
+        return {self.default_name: calendar_chunks(session, now=self.now)}
 

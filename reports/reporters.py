@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -45,6 +46,11 @@ class Reporter:
         """The report as the bytes of one file."""
         raise NotImplementedError
 
+    def chunks(self, report: Report) -> Iterable[bytes]:
+        """The same bytes in pieces, as they are rendered (a format that streams overrides
+        this; the others render the whole file at once)."""
+        return (self.render(report),)
+
 
 def get_reporter(kind: str) -> type[Reporter]:
     """The reporter class of `kind`, or a UsageError naming the known kinds."""
@@ -64,11 +70,22 @@ class TemplateReporter(Reporter):
     """A format rendered by the Jinja2 template ``report.<kind>.j2``."""
 
     def render(self, report: Report) -> bytes:
+        return b"".join(self.chunks(report))
+
+    def chunks(self, report: Report) -> Iterator[bytes]:
+        """The template's output as Jinja generates it, in pieces of about 64 kB."""
         env = environment(self.kind, report.timezone)
         fixes, more_fixes = fix_first(report)
-        text = env.get_template(f"report.{self.kind}.j2").render(
-            r=report, headline=headline(report), fixes=fixes, more_fixes=more_fixes)
-        return text.encode("utf-8")
+        pieces: list[str] = []
+        size = 0
+        for piece in env.get_template(f"report.{self.kind}.j2").generate(
+                r=report, headline=headline(report), fixes=fixes, more_fixes=more_fixes):
+            pieces.append(piece)
+            size += len(piece)
+            if size >= 65536:
+                yield "".join(pieces).encode("utf-8")
+                pieces, size = [], 0
+        yield "".join(pieces).encode("utf-8")
 
 
 class MarkdownReporter(TemplateReporter):

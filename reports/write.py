@@ -19,7 +19,7 @@ from shelfcheck.catalog.notchecked import link_exclude
 from shelfcheck.catalog.states import ResourceState
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError, UsageError
-from shelfcheck.exports.atomic import commit_staged, discard_staged, stage_chunks
+from shelfcheck.exports.atomic import commit_staged, discard_staged, stage_chunks, stage_copy
 from shelfcheck.reports.build import build_report
 from shelfcheck.reports.model import Report
 from shelfcheck.reports.reporters import Reporter, get_reporter
@@ -169,23 +169,22 @@ def write_report(
 
 
 def _write_formats(report: Report, reporters: dict[str, Reporter], out: Path) -> list[Path]:
-    """Render each format in turn into staged files (the dated file and ``latest.*``), then
-    rename them all into place: memory holds one rendered format at a time, and a failure
-    leaves every earlier file as it was. Returns the dated paths, then the latest ones."""
+    """Render each format in turn into staged files (the dated file as it is rendered, then
+    its ``latest.*`` copy), then rename them all into place: a streamed format is never held
+    whole, and a failure leaves every earlier file as it was. Returns the dated paths, then
+    the latest ones."""
     staged: list[tuple[Path, Path]] = []
     try:
         for reporter in reporters.values():
-            data = reporter.render(report)
-            for name in (report_file_name(report, reporter.extension),
-                         f"latest.{reporter.extension}"):
-                staged.append((stage_chunks(out / name, (data,)), out / name))
-            del data
-        dated = [path for _tmp, path in staged[0::2]]
-        latest = [path for _tmp, path in staged[1::2]]
+            dated = out / report_file_name(report, reporter.extension)
+            latest = out / f"latest.{reporter.extension}"
+            staged.append((stage_chunks(dated, reporter.chunks(report)), dated))
+            staged.append((stage_copy(staged[-1][0], latest), latest))
+        paths = [path for _tmp, path in staged[0::2]] + [path for _tmp, path in staged[1::2]]
         while staged:
             tmp, path = staged.pop(0)
             commit_staged(tmp, path)
-        return dated + latest
+        return paths
     finally:
         for tmp, _path in staged:
             discard_staged(tmp)

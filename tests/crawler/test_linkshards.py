@@ -27,11 +27,11 @@ from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import CrawlRun, Link, LinkCheck, Resource, Section, utcnow
 from shelfcheck.catalog.urlnorm import host_of, normalize_url
 from shelfcheck.config import load_settings
+from shelfcheck.crawler.cpuuse import cpu_in_use
+from shelfcheck.crawler.hostclaims import SharedHosts, dedicated_host
 from shelfcheck.crawler.linkfeed import Feeder
 from shelfcheck.crawler.linkshards import (
     MIN_LINKS_PER_WORKER,
-    SharedHosts,
-    dedicated_host,
     merge_crawls,
     worker_count,
 )
@@ -119,13 +119,18 @@ def test_a_dedicated_worker_keeps_the_busiest_host_alone_until_it_is_done() -> N
 def test_the_busiest_host_gets_a_worker_when_it_is_the_critical_path() -> None:
     heavy = [("big", 2000), *((f"h{i}", 200) for i in range(49))]  # issue 15's world
     even = [(f"h{i}", 100) for i in range(50)]  # the peer-bench world
-    assert dedicated_host(heavy, 2, 2, 0.05, load=0.5, cores=2)
-    assert not dedicated_host(even, 2, 2, 0.05, load=0.5, cores=2)
-    assert not dedicated_host(heavy, 2, 2, 0.05, load=8.0, cores=2)  # others would starve
-    assert not dedicated_host(heavy, 1, 2, 0.05, load=0.5, cores=2)
-    assert not dedicated_host([("", 5000), *heavy], 2, 2, 0.05, load=0.5, cores=2)
-    assert dedicated_host(heavy, 2, 2, None, load=0.5, cores=2)  # never checked: 100 ms
-    assert not dedicated_host(heavy, 2, 2, 0.001, load=0.5, cores=2)  # a fast host
+    quiet, busy = (lambda: 0.1), (lambda: 0.9)
+    assert dedicated_host(heavy, 2, 2, 0.05, quiet)
+    assert not dedicated_host(even, 2, 2, 0.05, quiet)
+    assert not dedicated_host(heavy, 2, 2, 0.05, busy)  # the others would starve
+    assert not dedicated_host(heavy, 1, 2, 0.05, quiet)
+    assert not dedicated_host([("", 5000), *heavy], 2, 2, 0.05, quiet)
+    assert dedicated_host(heavy, 2, 2, None, quiet)  # never checked: 100 ms
+    assert not dedicated_host(heavy, 2, 2, 0.001, quiet)  # a fast host
+
+
+def test_cpu_in_use_is_a_share_of_the_machine() -> None:
+    assert 0.0 <= cpu_in_use(0.05) <= 1.0
 
 
 def test_worker_count_is_bounded_by_hosts_and_links() -> None:

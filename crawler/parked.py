@@ -1,8 +1,8 @@
-"""Parked records: a provider's offerings, pickled to a temporary file until they are applied.
+"""Parked lists: a provider's merged items, pickled to a temporary file until its walk is done.
 
 The listing crawl applies every provider's changes in one transaction at its end. Meanwhile each
 provider's merged items wait on disk, a few hundred at a time, so the crawl's memory holds a chunk
-of records, not the whole guide's.
+of records, not the whole guide's; the crawl's end reads them back one provider at a time.
 """
 
 from __future__ import annotations

@@ -76,8 +76,6 @@ class ProviderWalk:
     probed_moved: bool = False
     finished: bool = False
     keep_drafts: bool = False  # keep every item's candidates (`recipes test` shows them)
-    items: int = 0  # the records of a finished walk
-    _parked: Parked[OfferingData] | None = field(default=None, init=False, repr=False)
     feeds_pending: int = 0  # feeds not read yet: until then, items wait as drafts
     # each item once merged with the feeds (its link, its record or None without a title, where),
     # parked on disk until the walk is finished
@@ -122,6 +120,11 @@ class ProviderWalk:
             self.drafts.append(draft)
         else:
             self._settle(draft)
+
+    @property
+    def items(self) -> int:
+        """The items read so far (merged or waiting for the feeds)."""
+        return len(self.drafts) + self.settled.count
 
     def _settle(self, draft: Draft) -> None:
         record = finalize(self.recipe, draft, self.feed_events, tz=self.tz)
@@ -245,10 +248,9 @@ class ProviderWalk:
 
     def finish(self) -> ProviderCrawl:
         """Merge every item with the feeds; the provider's crawl result (once: the drafts and
-        feed events are let go, and a later call returns the same result)."""
+        feed events are let go, and a later call returns the same result). The merged items
+        come back from disk here, one provider at a time."""
         if self.finished:
-            if self._parked is not None:
-                self.crawl.records, self._parked = self._parked.take(), None
             return self.crawl
         self.finished = True
         for draft in self.drafts:
@@ -262,19 +264,11 @@ class ProviderWalk:
                 continue
             records.append(record)
         self.crawl.records = records
-        self.items = len(records)
         self.crawl.warnings = summarize(self.crawl.warnings
                                         + [w for r in records for w in r.warnings])
         if not self.keep_drafts:
             self.drafts, self.feed_events = [], []
         return self.crawl
-
-
-    def park(self) -> None:
-        """Move a finished walk's records to disk until `finish` is called again."""
-        if self.finished and self._parked is None and self.crawl.records:
-            self._parked = Parked(self.crawl.records)
-            self.crawl.records = []
 
 
 def summarize(warnings: list[str]) -> list[str]:

@@ -98,17 +98,13 @@ class ListingSpider(scrapy.Spider):
         for run in self.jobs.runs.values():
             fetches = run.walk.start()
             if not fetches:
-                await self._finish(run)
+                self._finish(run)
             for fetch in fetches:
                 yield self._request(run, fetch)
 
-    async def _finish(self, run: ProviderRun) -> None:
-        """A provider with no fetch left: merge its items now (off the reactor) and park its
-        records on disk until the crawl's end applies them (`crawler.parked`)."""
+    def _finish(self, run: ProviderRun) -> None:
         if run.pending == 0 and not run.done:
             run.done = True
-            await self._off_reactor(run.walk.finish)
-            await self._off_reactor(run.walk.park)
             if self.jobs.on_done is not None:
                 self.jobs.on_done(run)
 
@@ -144,7 +140,7 @@ class ListingSpider(scrapy.Spider):
         if run.pending == 0 and not fetches:
             fetches = run.walk.followups()
         out = [self._request(run, f) for f in fetches]
-        await self._finish(run)
+        self._finish(run)
         return out
 
     async def page_failed(self, failure: Failure) -> list[scrapy.Request]:
@@ -158,7 +154,7 @@ class ListingSpider(scrapy.Spider):
         run.pending -= 1
         fetches = run.walk.followups() if run.pending == 0 else []
         out = [self._request(run, f) for f in fetches]
-        await self._finish(run)
+        self._finish(run)
         return out
 
     def closed(self, reason: str) -> None:

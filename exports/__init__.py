@@ -24,22 +24,13 @@ def write_exports(
     one streamed export; only when every file is written are they renamed into place. A
     failure leaves every previous file as it was. Returns the paths written.
     """
-    from shelfcheck.exports.atomic import commit_staged, discard_staged, stage_chunks
+    from shelfcheck.exports.atomic import StagedFiles
     from shelfcheck.exports.base import get_exporter
 
     classes = [get_exporter(kind) for kind in dict.fromkeys(kinds)]
     folder = Path(out_dir)
-    staged: list[tuple[Path, Path]] = []
-    try:
+    with StagedFiles() as files:
         for cls in classes:
             for name, chunks in cls(public=public, now=now).stream(session).items():
-                staged.append((stage_chunks(folder / name, chunks), folder / name))
-        written: list[Path] = []
-        while staged:
-            tmp, path = staged.pop(0)
-            commit_staged(tmp, path)
-            written.append(path)
-        return written
-    finally:
-        for tmp, _path in staged:
-            discard_staged(tmp)
+                files.add(folder / name, chunks)
+        return files.commit()

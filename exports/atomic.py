@@ -6,7 +6,7 @@ import contextlib
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from shelfcheck.errors import ExitCode, ShelfcheckError
@@ -58,14 +58,42 @@ def stage_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
     return tmp
 
 
-def stage_copy(staged: Path, path: Path) -> Path:
-    """A second staged file, beside `path`, with the bytes of `staged`."""
-    def chunks() -> Iterable[bytes]:
-        with staged.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                yield chunk
+def file_chunks(path: Path) -> Iterator[bytes]:
+    """The bytes of a file, a megabyte at a time."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            yield chunk
 
-    return stage_chunks(path, chunks())
+
+class StagedFiles:
+    """Files streamed beside their targets (`add`) and renamed into place together (`commit`);
+    on leaving the block, any file not committed is removed, so a failure leaves every target
+    as it was."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    def __enter__(self) -> StagedFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for tmp, _path in self._staged:
+            discard_staged(tmp)
+
+    def add(self, path: Path, chunks: Iterable[bytes]) -> Path:
+        """Stage `chunks` for `path`; returns the staged file."""
+        tmp = stage_chunks(path, chunks)
+        self._staged.append((tmp, path))
+        return tmp
+
+    def commit(self) -> list[Path]:
+        """Rename every staged file into place, in the order added; returns the targets."""
+        written: list[Path] = []
+        while self._staged:
+            tmp, path = self._staged.pop(0)
+            commit_staged(tmp, path)
+            written.append(path)
+        return written
 
 
 def commit_staged(tmp: Path, path: Path) -> None:

@@ -19,7 +19,7 @@ from shelfcheck.catalog.notchecked import link_exclude
 from shelfcheck.catalog.states import ResourceState
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError, UsageError
-from shelfcheck.exports.atomic import commit_staged, discard_staged, stage_chunks, stage_copy
+from shelfcheck.exports.atomic import StagedFiles, file_chunks
 from shelfcheck.reports.build import build_report
 from shelfcheck.reports.model import Report
 from shelfcheck.reports.reporters import Reporter, get_reporter
@@ -173,21 +173,13 @@ def _write_formats(report: Report, reporters: dict[str, Reporter], out: Path) ->
     its ``latest.*`` copy), then rename them all into place: a streamed format is never held
     whole, and a failure leaves every earlier file as it was. Returns the dated paths, then
     the latest ones."""
-    staged: list[tuple[Path, Path]] = []
-    try:
+    with StagedFiles() as files:
         for reporter in reporters.values():
-            dated = out / report_file_name(report, reporter.extension)
-            latest = out / f"latest.{reporter.extension}"
-            staged.append((stage_chunks(dated, reporter.chunks(report)), dated))
-            staged.append((stage_copy(staged[-1][0], latest), latest))
-        paths = [path for _tmp, path in staged[0::2]] + [path for _tmp, path in staged[1::2]]
-        while staged:
-            tmp, path = staged.pop(0)
-            commit_staged(tmp, path)
-        return paths
-    finally:
-        for tmp, _path in staged:
-            discard_staged(tmp)
+            dated = files.add(out / report_file_name(report, reporter.extension),
+                              reporter.chunks(report))
+            files.add(out / f"latest.{reporter.extension}", file_chunks(dated))
+        written = files.commit()
+    return written[0::2] + written[1::2]
 
 
 def _notify(settings: Settings, report: Report, paths: list[Path]) -> str | None:

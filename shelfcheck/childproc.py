@@ -216,8 +216,11 @@ def child_main(
     settings = Settings(*settings_data)
     configure_logging(log_target[0], log_target[1])
 
+    stops: list[str] = []
+
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        raise StepStopped(f"stopped by {signal.Signals(signum).name}")
+        stops.append(f"stopped by {signal.Signals(signum).name}")
+        raise StepStopped(stops[-1])
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -242,8 +245,11 @@ def child_main(
             signal.signal(signal.SIGINT, signal.SIG_IGN)
     except StepStopped as exc:
         result = StepResult(spec.kind, RunOutcome.ABORTED, summary=str(exc))
-    except Exception as exc:  # the step crashed: record it, don't leave its run `running`
-        result = failed_step(spec.kind, exc)
+    except Exception as exc:
+        if stops:  # the stop was raised inside a driver's call, which raised its own error
+            result = StepResult(spec.kind, RunOutcome.ABORTED, summary=stops[0])
+        else:  # the step crashed: record it, don't leave its run `running`
+            result = failed_step(spec.kind, exc)
     try:
         from shelfcheck.catalog.db import open_database
 

@@ -254,11 +254,14 @@ def test_stuck_step_is_killed(
     assert "stopped by a signal; killed" in (links.detail or "")
 
 
+@pytest.mark.parametrize("targets", ["slow", "slow-driver"])
 def test_sigterm_sent_to_the_step_itself_rolls_back(
-    db_url: str, engine: Engine, tmp_path: Path, catalog_file: Path
+    db_url: str, engine: Engine, tmp_path: Path, catalog_file: Path, targets: str
 ) -> None:
+    """Aborted, not failed, also when the signal lands inside a driver that raises its own
+    error for it."""
     settings = make_settings(db_url, tmp_path, catalog_file)
-    thread, results = _in_thread(settings, engine, ["links", "sync"], "slow", threading.Event())
+    thread, results = _in_thread(settings, engine, ["links", "sync"], targets, threading.Event())
     running = wait_for(lambda: _running_links(engine))
     os.kill(int((running.holder or "").rpartition(":")[2]), signal.SIGTERM)
     thread.join(30)

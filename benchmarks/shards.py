@@ -98,8 +98,10 @@ def server_view(logs: list[Path], since: list[int]) -> dict[str, Any]:
 
 def busiest_host_timeline(logs: list[Path], since: list[int], latency: float) -> dict[str, Any]:
     """How the busiest host's queue was used: when its first request came (seconds after the
-    run's first request), and the share of its busy span with 2 requests in flight (each
-    request taken as in flight for `latency` seconds from its arrival)."""
+    run's first request), the share of its busy span with 2 requests in flight (each
+    request taken as in flight for `latency` seconds from its arrival), and the turnaround:
+    from `latency` after a request's arrival to the next request on its lane (so it includes
+    the server's own time and the loopback, about 1 ms)."""
     times: dict[str, list[float]] = {}
     for k, (log, start) in enumerate(zip(logs, since, strict=True)):
         with log.open(encoding="utf-8") as fh:
@@ -120,7 +122,12 @@ def busiest_host_timeline(logs: list[Path], since: list[int], latency: float) ->
             full += t - last
         level, last = level + step, t
     span = arrivals[-1] + latency - arrivals[0]
+    # With both lanes busy, request j takes the lane request j - 2 frees at its answer.
+    gaps = [max(0.0, arrivals[j] - arrivals[j - 2] - latency) for j in range(2, len(arrivals))]
     return {"busiest_host": host, "busiest_requests": len(arrivals),
+            "busiest_turnaround_ms": round(1000 * statistics.median(gaps), 2) if gaps else None,
+            "busiest_turnaround_mean_ms": round(1000 * statistics.fmean(gaps), 2)
+            if gaps else None,
             "busiest_starts_after_s": round(arrivals[0] - first, 2),
             "busiest_two_in_flight_share": round(full / span, 3) if span > 0 else None}
 

@@ -108,3 +108,16 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on error."""
     with session_factory(engine)() as session, session.begin():
         yield session
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Session]:
+    """A read session that sees one consistent state however many queries it runs (REPEATABLE
+    READ on PostgreSQL; SQLite's transaction already does)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, \
+                conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
+            yield session
+    else:
+        with transaction(engine) as session:
+            yield session

@@ -179,8 +179,14 @@ def offering_rows(
     states: tuple[str, ...] = (OfferingState.ACTIVE,),
     upcoming_from: datetime | None = None,
     upcoming_until: datetime | None = None,
+    listed_only: bool = False,
+    by_start: bool = False,
 ) -> Iterator[OfferingRow]:
-    """Offerings by provider then start; `upcoming_*` keeps those starting in that window."""
+    """Offerings by provider then start (`by_start`: by start only, those without one last),
+    read a chunk at a time; `upcoming_*` keeps those starting in that window, `listed_only`
+    those of the providers the catalog still lists."""
+    order = ((Offering.start_at.is_(None), Offering.start_at) if by_start else
+             (Provider.slug, Offering.start_at.is_(None), Offering.start_at, Offering.title))
     query = (
         select(Offering.id, Provider.slug, Provider.name, Offering.key, Offering.title,
                Offering.url, Offering.format, Offering.schedule, Offering.start_at,
@@ -189,9 +195,11 @@ def offering_rows(
                Offering.first_seen_at, Offering.last_seen_at, Offering.sequence)
         .join(Provider, Offering.provider_id == Provider.id)
         .where(Offering.state.in_(states))
-        .order_by(Provider.slug, Offering.start_at.is_(None), Offering.start_at, Offering.title)
+        .order_by(*order)
         .execution_options(yield_per=1000)
     )
+    if listed_only:
+        query = query.where(Provider.active.is_(True))
     if provider:
         query = query.where(Provider.slug == provider)
     if upcoming_from is not None:

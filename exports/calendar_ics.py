@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,11 +21,10 @@ from shelfcheck.exports.base import Exporter
 from shelfcheck.exports.common import (
     clean_text,
     fee_text,
-    is_upcoming,
     local,
     offering_uid,
     one_line,
-    published_offerings,
+    upcoming_by_start,
     web_url,
 )
 
@@ -76,15 +76,24 @@ def render_calendar(session: Session, *, now: datetime | None = None) -> bytes:
 
 def calendar_chunks(session: Session, *, now: datetime | None = None) -> Iterator[bytes]:
     """The iCalendar feed in chunks: the calendar's head and time zones, then one event at a
-    time (the calendar's components are never all held at once)."""
+    time. The offerings are read twice, as they are used (the span and zones the head needs,
+    then the events): neither they nor the calendar's components are ever all held."""
     import icalendar
 
     now = now or utcnow()
-    events = sorted(
-        ((row.start_at, row) for row in published_offerings(session)
-         if is_upcoming(row, now) and row.start_at is not None),
-        key=lambda item: (item[0], item[1].provider, item[1].key),
-    )
+
+    def events() -> Iterator[tuple[datetime, OfferingRow]]:
+        for row in upcoming_by_start(session, now, attrgetter("provider", "key")):
+            assert row.start_at is not None
+            yield row.start_at, row
+
+    first: datetime | None = None
+    last: datetime | None = None
+    zones: set[str] = set()
+    for start, row in events():
+        first = first or start
+        last = max(last or start, row.end_at or start)
+        zones.add(str(local(start, row.timezone).tzinfo))
     title = one_line(guide_meta(session).get("title")) or "shelfcheck"
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
@@ -96,17 +105,15 @@ def calendar_chunks(session: Session, *, now: datetime | None = None) -> Iterato
     cal.add("refresh-interval", timedelta(days=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "P1D")
     # VTIMEZONEs first, in name order, spanning only the years the events use.
-    if events:
-        first = events[0][0]
-        last = max((row.end_at or start) for start, row in events)
-        for tzid in sorted({str(local(start, row.timezone).tzinfo) for start, row in events}):
+    if first is not None and last is not None:
+        for tzid in sorted(zones):
             if tzid != "UTC":
                 cal.add_component(icalendar.Timezone.from_tzid(
                     tzid, first_date=date(first.year - 1, 1, 1),
                     last_date=date(last.year + 2, 1, 1)))
     head = cal.to_ical()
     yield head[:head.rindex(_END)]
-    for start, row in events:
+    for start, row in events():
         yield _event(row, start, now).to_ical()
     yield _END
 

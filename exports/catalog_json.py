@@ -76,12 +76,10 @@ def _sections(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def _providers(session: Session) -> Iterator[dict[str, Any]]:
-    offerings: dict[str, list[dict[str, Any]]] = {}
-    for off in offering_rows(session):
-        offerings.setdefault(off.provider, []).append(offering_dict(off))
+    """Providers by slug, each with an iterator of its offerings (read when they are written)."""
     for p in providers(session):
         yield {"slug": p.slug, "name": p.name, "home": p.home_url,
-               "offerings": offerings.get(p.slug, [])}
+               "offerings": map(offering_dict, offering_rows(session, provider=p.slug))}
 
 
 def catalog_stream(session: Session, *, now: Any = None) -> dict[str, Any]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
+from itertools import groupby
+from operator import attrgetter
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,7 +22,6 @@ from shelfcheck.catalog.queries import (
     ResourceRow,
     listed_link_health,
     offering_rows,
-    providers,
 )
 from shelfcheck.catalog.states import LinkState
 
@@ -95,10 +97,20 @@ def local(dt: datetime, zone_name: str | None) -> datetime:
     return dt.astimezone(zone(zone_name))
 
 
-def published_offerings(session: Session) -> list[OfferingRow]:
-    """Active offerings of the providers the catalog still lists."""
-    listed = {p.slug for p in providers(session)}
-    return [row for row in offering_rows(session) if row.provider in listed]
+def published_offerings(session: Session) -> Iterator[OfferingRow]:
+    """Active offerings of the providers the catalog still lists, by provider then start,
+    read as they are used."""
+    return offering_rows(session, listed_only=True)
+
+
+def upcoming_by_start(session: Session, now: datetime,
+                      tie: Callable[[OfferingRow], Any]) -> Iterator[OfferingRow]:
+    """The published upcoming offerings, soonest first and those of one start by `tie`, read
+    as they are used: only the offerings of one start are held at a time."""
+    rows = (row for row in offering_rows(session, listed_only=True, by_start=True)
+            if is_upcoming(row, now))
+    for _start, group in groupby(rows, key=attrgetter("start_at")):
+        yield from sorted(group, key=tie)
 
 
 def is_course(row: OfferingRow) -> bool:

@@ -8,6 +8,7 @@ The markup follows LibGuides' boxes, so `catalog import-guide` reads the page ba
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from itertools import groupby
@@ -27,11 +28,10 @@ from shelfcheck.exports.common import (
     LinkPolicy,
     ResourceView,
     fee_text,
-    is_upcoming,
     iter_resource_views,
     local,
     one_line,
-    published_offerings,
+    upcoming_by_start,
     web_url,
 )
 from shelfcheck.exports.guide_jsonld import guide_jsonld_stream, script_safe
@@ -64,16 +64,26 @@ UPCOMING_SHOWN = 5
 """Upcoming offerings listed per provider; the rest are counted ("and 3 more")."""
 
 
-def upcoming_by_provider(session: Session, now: datetime) -> dict[str, list[dict[str, Any]]]:
+@dataclass
+class Upcoming:
+    """A provider's first `UPCOMING_SHOWN` upcoming offerings, and how many more it has."""
+
+    shown: list[dict[str, Any]] = field(default_factory=list)
+    more: int = 0
+
+
+def upcoming_by_provider(session: Session, now: datetime) -> dict[str, Upcoming]:
     """Each provider's upcoming offerings, soonest first, with the date in the offering's own
-    time zone and the fee in words."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    rows = sorted((r for r in published_offerings(session) if is_upcoming(r, now)),
-                  key=lambda r: (r.start_at, r.title))
-    for row in rows:
+    time zone and the fee in words; past the first few, only counted."""
+    found: dict[str, Upcoming] = {}
+    for row in upcoming_by_start(session, now, attrgetter("title")):
         assert row.start_at is not None
+        upcoming = found.setdefault(row.provider, Upcoming())
+        if len(upcoming.shown) == UPCOMING_SHOWN:
+            upcoming.more += 1
+            continue
         start = local(row.start_at, row.timezone)
-        found.setdefault(row.provider, []).append({
+        upcoming.shown.append({
             "title": one_line(row.title), "href": web_url(row.url),
             "start": start.isoformat(), "when": start.strftime("%Y-%m-%d %H:%M %Z").strip(),
             "fee": fee_text(row),
@@ -97,9 +107,9 @@ def guide_page_pieces(session: Session, *, public: bool = False,
     def resources(views: Iterable[ResourceView]) -> Iterator[dict[str, Any]]:
         for view in views:
             data = _template_resource(view)
-            offerings = upcoming.pop(view.provider, []) if view.provider else []
-            data["upcoming"] = offerings[:UPCOMING_SHOWN]
-            data["upcoming_more"] = max(len(offerings) - UPCOMING_SHOWN, 0)
+            offerings = upcoming.pop(view.provider, None) if view.provider else None
+            data["upcoming"] = offerings.shown if offerings else []
+            data["upcoming_more"] = offerings.more if offerings else 0
             yield data
 
     views = iter_resource_views(resource_rows(session), LinkPolicy(session, public=public))

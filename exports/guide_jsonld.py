@@ -136,15 +136,19 @@ def guide_jsonld_stream(session: Session, *, public: bool = False,
     now = now or utcnow()
     orgs = {p.slug: p for p in providers(session, active_only=False)}
     links = LinkPolicy(session, public=public)
-    current = [row for row in published_offerings(session) if is_current(row, now)]
     counts = resource_state_counts(session)
     count = sum(counts.values()) - (counts.get(LinkState.BROKEN, 0) if public else 0)
-    graph = [resource_list(guide_meta(session), iter_resource_views(resource_rows(session), links),
-                           orgs, links, count)]
-    for row in current:
-        provider = orgs.get(row.provider)
-        graph.append(offering_node(row, provider.home_url if provider else None, links))
-    return {"@context": SCHEMA_ORG, "@graph": graph}
+    items = resource_list(guide_meta(session), iter_resource_views(resource_rows(session), links),
+                          orgs, links, count)
+
+    def graph() -> Iterator[dict[str, Any]]:
+        yield items
+        for row in published_offerings(session):
+            if is_current(row, now):
+                provider = orgs.get(row.provider)
+                yield offering_node(row, provider.home_url if provider else None, links)
+
+    return {"@context": SCHEMA_ORG, "@graph": graph()}
 
 
 def guide_jsonld(session: Session, *, public: bool = False,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.db import snapshot
 from shelfcheck.catalog.runs import StepResult
 from shelfcheck.catalog.states import RunOutcome
 from shelfcheck.config import Settings
@@ -17,7 +17,7 @@ def run_exports(settings: Settings, engine: Engine) -> StepResult:
     """Rewrite the configured exports (`exports`, into `exports_dir`)."""
     if not settings.exports:
         return StepResult("exports", "skipped", summary="none configured (exports)")
-    with transaction(engine) as session:
+    with snapshot(engine) as session:  # every file shows one state of the catalog
         paths = write_exports(session, settings.exports, Path(settings.exports_dir))
     written = [str(p) for p in paths]
     return StepResult("exports", RunOutcome.OK, summary=f"wrote {', '.join(written)}",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from shelfcheck.catalog.db import snapshot
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.notchecked import link_exclude
 from shelfcheck.config import Settings
@@ -15,7 +16,7 @@ from shelfcheck.errors import UsageError
 from shelfcheck.exports.atomic import atomic_write_bytes
 from shelfcheck.reports.build import build_report
 from shelfcheck.reports.reporters import get_reporter
-from shelfcheck.reports.write import ReportOutcome, report_file_name, resolve_period, snapshot
+from shelfcheck.reports.write import ReportOutcome, report_file_name, resolve_period
 
 
 def preview_report(

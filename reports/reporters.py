@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 from shelfcheck.catalog.dismissals import Dismissal
 from shelfcheck.errors import UsageError
 from shelfcheck.exports.common import csv_cell
+from shelfcheck.exports.jsonstream import FLUSH_AT, iter_json, materialize, utf8_chunks
 from shelfcheck.reports.firstscreen import fix_first, headline
 from shelfcheck.reports.model import (
     ChangeRow,
@@ -179,6 +179,13 @@ def upcoming_dict(row: UpcomingRow) -> dict[str, Any]:
 
 def report_document(report: Report) -> dict[str, Any]:
     """The report as the ``shelfcheck.report/1`` JSON document (see docs/report.md)."""
+    doc: dict[str, Any] = materialize(report_stream(report))
+    return doc
+
+
+def report_stream(report: Report) -> dict[str, Any]:
+    """The same document with its long lists (changes, open problems, links) as iterators,
+    encoded as they are written (`exports.jsonstream`)."""
     s = report.summary
     return {
         "schema": report.schema,
@@ -200,10 +207,10 @@ def report_document(report: Report) -> dict[str, Any]:
              "finished_at": iso(r.finished_at), "outcome": r.outcome, "detail": r.detail}
             for r in report.runs
         ],
-        "changes": [change_dict(c) for c in report.changes],
-        "open": [open_dict(o) for o in report.open],
-        "links": [link_dict(link) for link in report.links],
-        "not_checked": [not_checked_dict(row) for row in report.not_checked],
+        "changes": (change_dict(c) for c in report.changes),
+        "open": (open_dict(o) for o in report.open),
+        "links": (link_dict(link) for link in report.links),
+        "not_checked": (not_checked_dict(row) for row in report.not_checked),
         "no_url": [{"title": n.title, "section": n.section, "provider": n.provider}
                    for n in report.no_url],
         "upcoming": [upcoming_dict(u) for u in report.upcoming],
@@ -219,10 +226,17 @@ class JsonReporter(Reporter):
     description = "versioned JSON for other tools (schema shelfcheck.report/1)"
 
     def render(self, report: Report) -> bytes:
-        text = json.dumps(report_document(report), indent=2, ensure_ascii=False)
+        return b"".join(self.chunks(report))
+
+    def chunks(self, report: Report) -> Iterator[bytes]:
+        """``json.dumps(document, indent=2)``, written as it is encoded."""
+        pieces = iter_json(report_stream(report))
         # Same value once parsed, but inert if someone pastes the file into an HTML page.
-        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        return (text + "\n").encode("utf-8")
+        return utf8_chunks((_inert(piece) for piece in pieces), end="\n")
+
+
+def _inert(text: str) -> str:
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 CSV_COLUMNS = ["detected_at", "kind", "severity", "provider", "title", "url", "old", "new",
@@ -241,28 +255,45 @@ class CsvReporter(Reporter):
     description = "one row per change, for spreadsheets"
 
     def render(self, report: Report) -> bytes:
+        return b"".join(self.chunks(report))
+
+    def chunks(self, report: Report) -> Iterator[bytes]:
+        """The rows, written as they come, in pieces of about 64 kB."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+
+        def lines() -> Iterator[str]:
+            for row in self._rows(report):
+                writer.writerow(row)
+                if buffer.tell() >= FLUSH_AT:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+        return utf8_chunks(lines())
+
+    @staticmethod
+    def _rows(report: Report) -> Iterator[Sequence[object]]:
+        yield CSV_COLUMNS
         for c in report.changes:
-            writer.writerow([
+            yield [
                 iso(c.detected_at), c.kind, c.severity, c.provider or "", csv_cell(c.title),
                 csv_cell(c.url), csv_cell(c.old), csv_cell(c.new), csv_cell(c.tier),
                 c.verdict or "", "" if c.http_status is None else c.http_status,
                 csv_cell("; ".join(c.resources)), csv_cell("; ".join(c.sections)),
                 csv_cell(c.detail), iso(c.start) or "", "" if c.run_id is None else c.run_id,
                 c.count, iso(c.last_detected_at) or "", "change", "", "",
-            ])
+            ]
         for o in report.open:
-            writer.writerow([
+            yield [
                 "", o.kind, o.severity, o.provider or "", csv_cell(o.title), csv_cell(o.url),
                 "", "", "", "", "", csv_cell("; ".join(o.resources)), "", csv_cell(o.detail),
                 "", "", "", "", "open", iso(o.since) or "", o.runs,
-            ])
+            ]
         for n in report.not_checked:
-            writer.writerow([
+            yield [
                 "", "", "", ", ".join(n.providers), "", csv_cell(n.url), "", "", "", "", "",
                 csv_cell("; ".join(n.resources)), csv_cell("; ".join(n.sections)),
                 csv_cell(n.reason), "", "", "", "", "not_checked", "", "",
-            ])
-        return buffer.getvalue().encode("utf-8")
+            ]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from shelfcheck.catalog.db import transaction
+from shelfcheck.catalog.db import snapshot, transaction
 from shelfcheck.catalog.models import ReportRecord, Resource, utcnow
 from shelfcheck.catalog.notchecked import link_exclude
 from shelfcheck.catalog.states import ResourceState
@@ -86,18 +85,6 @@ def resolve_period(
         raise UsageError(f"the start {start.isoformat()} is not before the end "
                          f"{end.isoformat()}", options=("since", "until"))
     return start, end
-
-
-@contextmanager
-def snapshot(engine: Engine) -> Iterator[Session]:
-    """A read session that sees one consistent state (REPEATABLE READ on PostgreSQL)."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, \
-                conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
-            yield session
-    else:
-        with transaction(engine) as session:
-            yield session
 
 
 def report_file_name(report: Report, extension: str) -> str:

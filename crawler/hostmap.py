@@ -9,14 +9,14 @@ keys, caches and events only ever see the real URLs. Empty in production.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from scrapy import Request
-from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
+from typing import TYPE_CHECKING, Any
 
 from shelfcheck.errors import ConfigError
+
+if TYPE_CHECKING:  # parsing a host map (the settings' preflight) needs no Scrapy
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
 META_REAL_URL = "shelfcheck_real_url"
 
@@ -84,6 +84,8 @@ class HostMapMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostMapMiddleware:
         """Enabled only when `host_map` has entries."""
+        from scrapy.exceptions import NotConfigured
+
         host_map = host_map_of(crawler)
         if not host_map:
             raise NotConfigured

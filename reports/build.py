@@ -21,6 +21,7 @@ from shelfcheck.reports.model import ChangeRow, Report, Summary
 from shelfcheck.reports.notchecked import not_checked_links
 from shelfcheck.reports.problems import inconclusive, merge_changes, open_links, open_providers
 from shelfcheck.reports.runs import links_checked, period_runs, run_warnings
+from shelfcheck.reports.shared import Shared
 from shelfcheck.reports.templating import zone
 from shelfcheck.reports.training import training_changes, upcoming_offerings
 
@@ -34,10 +35,11 @@ def build_report(
     """The report of the change events in [start, end) and of the current state of the catalog;
     links not checked (`check: false`, `exclude`) are listed apart, in no other list."""
     runs = period_runs(session, start, end)
-    changes = merge_changes(period_changes(session, start, end))
+    share = Shared()  # one copy of a URL, title or verdict that several lists show
+    changes = merge_changes(period_changes(session, start, end, share))
     today = end.astimezone(zone(timezone)).date()
     skipped, not_checked = not_checked_links(session, exclude or LinkExclude())
-    links = list(link_rows(session, start, dismissals_holding(session, today), skipped))
+    links = list(link_rows(session, start, dismissals_holding(session, today), skipped, share))
     no_url = list(no_url_rows(session))
     by_kind: dict[str, list[ChangeRow]] = {}
     for change in changes:

@@ -20,15 +20,19 @@ from shelfcheck.catalog.events import EVENT_KINDS
 from shelfcheck.catalog.models import ChangeEvent, FeeTier, Offering, Provider, Resource
 from shelfcheck.catalog.states import ResourceState
 from shelfcheck.reports.model import ChangeRow
+from shelfcheck.reports.shared import Shared
 
 STREAM = {"yield_per": 1000}
 
 
-def period_changes(session: Session, start: datetime, end: datetime) -> Iterator[ChangeRow]:
-    """Every change event in [start, end), oldest first, with its provider resolved.
+def period_changes(session: Session, start: datetime, end: datetime,
+                   share: Shared | None = None) -> Iterator[ChangeRow]:
+    """Every change event in [start, end), oldest first, with its provider resolved; `share`
+    keeps one copy of each text.
 
     The provider is the event's own, else its offering's, else that of a resource using its link.
     """
+    share = share or Shared()
     link_provider = (
         select(func.min(Resource.provider_id))
         .where(Resource.link_id == ChangeEvent.link_id, Resource.state == ResourceState.ACTIVE)
@@ -73,11 +77,13 @@ def period_changes(session: Session, start: datetime, end: datetime) -> Iterator
         if kind == "extractor_drift" and slug:
             drift_slugs.add(slug)
         rows.append(ChangeRow(
-            id=id_, kind=kind, severity=severity, message=spec.message if spec else kind,
-            detected_at=detected_at, run_id=run_id, url=url or off_url, provider=slug,
-            provider_name=name, resources=tuple(resources or ()), sections=tuple(sections or ()),
-            title=title if title is not None else off_title, old=old, new=new, tier=tier,
-            verdict=verdict, http_status=http_status, detail=detail, start=off_start,
+            id=id_, kind=share(kind), severity=share(severity),
+            message=spec.message if spec else kind, detected_at=detected_at, run_id=run_id,
+            url=share(url or off_url), provider=share(slug), provider_name=share(name),
+            resources=tuple(share(r) for r in resources or ()),
+            sections=tuple(share(s) for s in sections or ()),
+            title=share(title if title is not None else off_title), old=old, new=new, tier=tier,
+            verdict=share(verdict), http_status=http_status, detail=share(detail), start=off_start,
             end=off_end, currency=fee_currency if kind == "fee_changed" else None,
         ))
     if not drift_slugs:

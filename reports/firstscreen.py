@@ -5,6 +5,8 @@ Both are derived from the report's lists, so the headline always equals the JSON
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from shelfcheck.catalog.states import LinkState
@@ -58,32 +60,40 @@ class Fix:
 
 def fix_first(report: Report, limit: int = 10) -> tuple[list[Fix], int]:
     """The most urgent fixes, by severity and then by how many resources use the link;
-    and how many more there are."""
-    fixes: list[Fix] = []
+    and how many more there are. Only the first `limit` are ever held."""
+    counted = [0]
+
+    def count(fixes: Iterator[Fix]) -> Iterator[Fix]:
+        for fix in fixes:
+            counted[0] += 1
+            yield fix
+
+    first = heapq.nsmallest(limit, count(_fixes(report)), key=lambda f: (f.rank, -f.users))
+    return first, max(0, counted[0] - limit)
+
+
+def _fixes(report: Report) -> Iterator[Fix]:
     for link in report.links_in(LinkState.BROKEN):
         hint = "replace or remove it" + ("; look for an archived copy at" if link.suggestion
                                           else "")
-        fixes.append(Fix(0, len(link.resources), _used_by(link.resources, "broken"), link.url,
-                         hint, "broken", link.suggestion))
+        yield Fix(0, len(link.resources), _used_by(link.resources, "broken"), link.url,
+                  hint, "broken", link.suggestion)
     for res in report.no_url:
-        fixes.append(Fix(1, 1, f"{res.title} has no URL", None, "add its URL", "no-url"))
+        yield Fix(1, 1, f"{res.title} has no URL", None, "add its URL", "no-url")
     for link in report.links_in(LinkState.REDIRECTED):
         hint = "change it to" if link.redirect_target else "update it"
-        fixes.append(Fix(2, len(link.resources), _used_by(link.resources, "moved"), link.url,
-                         hint, "redirects", link.redirect_target))
+        yield Fix(2, len(link.resources), _used_by(link.resources, "moved"), link.url,
+                  hint, "redirects", link.redirect_target)
     for group in report.training:
         for change in group.fee_changed:
             tier = f" ({change.tier})" if change.tier else ""
-            fixes.append(Fix(3, 1, f"{group.name}: fee of {change.title or '(untitled)'}{tier}",
-                             change.url, f"{money(change.old, change.currency)} → "
-                             f"{money(change.new, change.currency)}",
-                             "training"))
+            yield Fix(3, 1, f"{group.name}: fee of {change.title or '(untitled)'}{tier}",
+                      change.url, f"{money(change.old, change.currency)} → "
+                      f"{money(change.new, change.currency)}", "training")
     for row in report.open_providers:
         what = "cannot be reached" if row.kind == "provider_unreachable" else "recipe drift"
-        fixes.append(Fix(4, 1, f"{row.provider_name or row.provider}: {what}", row.url,
-                         "check the listing and its recipe", "still-open"))
-    fixes.sort(key=lambda f: (f.rank, -f.users))
-    return fixes[:limit], max(0, len(fixes) - limit)
+        yield Fix(4, 1, f"{row.provider_name or row.provider}: {what}", row.url,
+                  "check the listing and its recipe", "still-open")
 
 
 def _used_by(resources: tuple[str, ...], what: str) -> str:

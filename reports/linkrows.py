@@ -4,7 +4,7 @@ the resources without a URL. Only links that are not ok are read row by row."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, exists, func, select
@@ -17,6 +17,7 @@ from shelfcheck.catalog.states import LinkState, ResourceState
 from shelfcheck.catalog.verdicts import message_or_none as verdict_message
 from shelfcheck.reports.changes import STREAM
 from shelfcheck.reports.model import LINK_STATES, LinkRow, NoUrlRow
+from shelfcheck.reports.shared import Shared
 from shelfcheck.reports.templating import is_web_url
 
 
@@ -31,9 +32,10 @@ def unchecked_count(session: Session) -> int:
 
 
 def link_rows(session: Session, start: datetime, dismissed: dict[int, Dismissal],
-              skip: Collection[int] = ()) -> Iterator[LinkRow]:
+              skip: Collection[int] = (), share: Shared | None = None) -> Iterator[LinkRow]:
     """Links that are not ok and used by an active resource: broken, redirected, unverifiable;
-    not those of `skip` (the links not checked)."""
+    not those of `skip` (the links not checked). `share` keeps one copy of each text."""
+    share = share or Shared()
     state_order = case({state: i for i, state in enumerate(LINK_STATES)}, value=Link.state)
     query = (
         select(
@@ -56,13 +58,13 @@ def link_rows(session: Session, start: datetime, dismissed: dict[int, Dismissal]
         (_, url, state, verdict, status, detail, since, first_failed, checked,
          target) = rows[0][:10]
         yield LinkRow(
-            url=url, state=state, verdict=verdict, verdict_message=verdict_message(verdict),
-            http_status=status, detail=detail,
+            url=share(url), state=share(state), verdict=share(verdict),
+            verdict_message=verdict_message(verdict), http_status=status, detail=share(detail),
             since=since, first_failed=first_failed, last_checked=checked,
             redirect_target=target, suggestion=_suggestion(url, state, target),
-            resources=tuple(r[10] for r in rows),
-            sections=_unique(r[11] for r in rows),
-            providers=_unique(r[12] for r in rows if r[12]),
+            resources=tuple(share(r[10]) for r in rows),
+            sections=share.all(r[11] for r in rows),
+            providers=share.all(r[12] for r in rows if r[12]),
             new=since is not None and since >= start,
             dismissed=dismissed.get(link_id),
         )
@@ -74,10 +76,6 @@ def _suggestion(url: str, state: str, target: str | None) -> str | None:
     if suggestion and state == LinkState.BROKEN and not is_web_url(url):
         return None  # an archive search for javascript: or a typo helps nobody
     return suggestion
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values))
 
 
 def no_url_rows(session: Session) -> Iterator[NoUrlRow]:

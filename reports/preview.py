@@ -13,7 +13,7 @@ from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.notchecked import link_exclude
 from shelfcheck.config import Settings
 from shelfcheck.errors import UsageError
-from shelfcheck.exports.atomic import atomic_write_bytes
+from shelfcheck.exports.atomic import atomic_write_chunks
 from shelfcheck.reports.build import build_report
 from shelfcheck.reports.reporters import get_reporter
 from shelfcheck.reports.write import ReportOutcome, report_file_name, resolve_period
@@ -45,9 +45,9 @@ def preview_report(
         report = build_report(session, start=start, end=end, now=now,
                               timezone=settings.timezone, exclude=link_exclude(settings))
     paths = []
-    for reporter in reporters:
+    for reporter in reporters:  # each streamed into its file, as the real report's are
         path = out_dir / report_file_name(report, reporter.extension)
-        atomic_write_bytes(path, reporter.render(report))
+        atomic_write_chunks(path, reporter.chunks(report))
         paths.append(path)
     summary = report.summary
     return ReportOutcome(

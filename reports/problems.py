@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from shelfcheck.catalog.events import EVENT_KINDS
 from shelfcheck.catalog.health import PROBLEM_EVENTS, open_problems
 from shelfcheck.catalog.models import Link, LinkCheck
 from shelfcheck.catalog.states import HealthState, LinkState, RunOutcome
+from shelfcheck.reports.changes import STREAM
 from shelfcheck.reports.model import LINK_STATES, ChangeRow, LinkRow, OpenRow, RunRow
 
 
@@ -73,25 +74,31 @@ LINK_EVENTS: dict[str, str] = {
 def open_links(session: Session, links: list[LinkRow]) -> list[OpenRow]:
     """Links broken, redirected or unverifiable now and not dismissed, with their checks since."""
     listed = [link for link in links if link.dismissed is None]
-    runs = _checks_since(session)
+    ids = {link.url: i for i, link in enumerate(listed)}
+    runs = [0] * len(listed)
+    for url, checks in _checks_since(session):
+        if url in ids:
+            runs[ids[url]] = checks
+    del ids
     return [
         OpenRow(kind=LINK_EVENTS[link.state],
                 severity=EVENT_KINDS[LINK_EVENTS[link.state]].severity,
                 provider=link.providers[0] if link.providers else None, provider_name=None,
                 url=link.url, title=None, since=link.since,
-                runs=max(runs.get(link.url, 0), 1 if link.last_checked else 0),
+                runs=max(runs[i], 1 if link.last_checked else 0),
                 last_seen=link.last_checked, detail=link.detail or link.verdict_message,
                 resources=link.resources, new=link.new)
-        for link in listed
+        for i, link in enumerate(listed)
     ]
 
 
-def _checks_since(session: Session) -> dict[str, int]:
+def _checks_since(session: Session) -> Iterator[tuple[str, int]]:
     """Checks of each listed link since it went into its state."""
     query = (
         select(Link.url, func.count(LinkCheck.id))
         .join(LinkCheck, LinkCheck.link_id == Link.id)
         .where(Link.state.in_(LINK_STATES), LinkCheck.checked_at >= Link.state_since)
         .group_by(Link.url)
+        .execution_options(**STREAM)
     )
-    return {url: n for url, n in session.execute(query).all()}
+    return ((url, checks) for url, checks in session.execute(query))

@@ -580,6 +580,21 @@ def test_json_document_is_the_reporter_output(engine: Engine) -> None:
     assert json.loads(get_reporter("json")().render(report)) == report_document(report)
 
 
+def test_a_text_that_several_lists_show_is_held_once(engine: Engine) -> None:
+    url = "https://infopeople.org/training"
+    load_state(engine, dict(BASE, links=[
+        {"url": url, "state": "broken", "verdict": "not_found", "http_status": 404,
+         "since": iso(NOW - timedelta(days=2))}], events=[
+        {"kind": "link_broken", "url": url, "at": iso(NOW - timedelta(days=2)),
+         "verdict": "not_found"}]))
+    with transaction(engine) as session:
+        report = build_report(session, start=WEEK_AGO, end=NOW, now=NOW)
+    link, change, problem = report.links[0], report.changes[0], report.open[0]
+    assert link.url == change.url == problem.url == url
+    assert link.url is change.url and problem.url is link.url
+    assert link.verdict is change.verdict
+
+
 def test_json_and_csv_reports_are_written_as_they_are_encoded(engine: Engine) -> None:
     """A long report comes out in pieces, and the pieces are the whole document's bytes."""
     load_state(engine, dict(BASE, links=[

@@ -5,16 +5,14 @@ Another format is one more class: set `kind`, `extension` and `media_type`, impl
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 from shelfcheck.catalog.dismissals import Dismissal
 from shelfcheck.errors import UsageError
-from shelfcheck.exports.common import csv_cell
-from shelfcheck.exports.jsonstream import FLUSH_AT, iter_json, materialize, utf8_chunks
+from shelfcheck.exports.catalog_csv import csv_chunks
+from shelfcheck.exports.jsonstream import iter_json, materialize, utf8_chunks
 from shelfcheck.reports.firstscreen import fix_first, headline
 from shelfcheck.reports.model import (
     ChangeRow,
@@ -258,42 +256,30 @@ class CsvReporter(Reporter):
         return b"".join(self.chunks(report))
 
     def chunks(self, report: Report) -> Iterator[bytes]:
-        """The rows, written as they come, in pieces of about 64 kB."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-
-        def lines() -> Iterator[str]:
-            for row in self._rows(report):
-                writer.writerow(row)
-                if buffer.tell() >= FLUSH_AT:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-            yield buffer.getvalue()
-
-        return utf8_chunks(lines())
+        """The rows, written as they come (`exports.catalog_csv.csv_chunks`)."""
+        return csv_chunks(CSV_COLUMNS, self._rows(report))
 
     @staticmethod
     def _rows(report: Report) -> Iterator[Sequence[object]]:
-        yield CSV_COLUMNS
+        """The rows after the header; `csv_chunks` makes formula-like text inert."""
         for c in report.changes:
             yield [
-                iso(c.detected_at), c.kind, c.severity, c.provider or "", csv_cell(c.title),
-                csv_cell(c.url), csv_cell(c.old), csv_cell(c.new), csv_cell(c.tier),
+                iso(c.detected_at), c.kind, c.severity, c.provider or "", c.title,
+                c.url, c.old, c.new, c.tier,
                 c.verdict or "", "" if c.http_status is None else c.http_status,
-                csv_cell("; ".join(c.resources)), csv_cell("; ".join(c.sections)),
-                csv_cell(c.detail), iso(c.start) or "", "" if c.run_id is None else c.run_id,
+                "; ".join(c.resources), "; ".join(c.sections),
+                c.detail, iso(c.start) or "", "" if c.run_id is None else c.run_id,
                 c.count, iso(c.last_detected_at) or "", "change", "", "",
             ]
         for o in report.open:
             yield [
-                "", o.kind, o.severity, o.provider or "", csv_cell(o.title), csv_cell(o.url),
-                "", "", "", "", "", csv_cell("; ".join(o.resources)), "", csv_cell(o.detail),
+                "", o.kind, o.severity, o.provider or "", o.title, o.url,
+                "", "", "", "", "", "; ".join(o.resources), "", o.detail,
                 "", "", "", "", "open", iso(o.since) or "", o.runs,
             ]
         for n in report.not_checked:
             yield [
-                "", "", "", ", ".join(n.providers), "", csv_cell(n.url), "", "", "", "", "",
-                csv_cell("; ".join(n.resources)), csv_cell("; ".join(n.sections)),
-                csv_cell(n.reason), "", "", "", "", "not_checked", "", "",
+                "", "", "", ", ".join(n.providers), "", n.url, "", "", "", "", "",
+                "; ".join(n.resources), "; ".join(n.sections),
+                n.reason, "", "", "", "", "not_checked", "", "",
             ]

@@ -605,7 +605,7 @@ def test_json_and_csv_reports_are_written_as_they_are_encoded(engine: Engine) ->
     with transaction(engine) as session:
         report = build_report(session, start=WEEK_AGO, end=NOW, now=NOW)
     assert report.links and report.changes
-    big = replace(report, links=report.links * 1000, changes=report.changes * 1000)
+    big = replace(report, links=report.links * 1000, changes=report.changes * 2500)
 
     pieces = list(get_reporter("json")().chunks(big))
     whole = json.dumps(report_document(big), indent=2, ensure_ascii=False)

@@ -34,8 +34,8 @@ from shelfcheck.exports.common import (
     upcoming_by_start,
     web_url,
 )
-from shelfcheck.exports.guide_jsonld import guide_jsonld_stream, script_safe
-from shelfcheck.exports.jsonstream import iter_json, utf8_chunks
+from shelfcheck.exports.guide_jsonld import guide_jsonld_stream
+from shelfcheck.exports.jsonstream import iter_json, script_safe, utf8_chunks
 
 
 @cache

@@ -32,7 +32,7 @@ from shelfcheck.exports.common import (
     published_offerings,
     web_url,
 )
-from shelfcheck.exports.jsonstream import iter_json, materialize, utf8_chunks
+from shelfcheck.exports.jsonstream import iter_json, materialize, script_safe, utf8_chunks
 
 SCHEMA_ORG = "https://schema.org"
 
@@ -156,12 +156,6 @@ def guide_jsonld(session: Session, *, public: bool = False,
     """The whole JSON-LD document; `public` applies the reader view (see LinkPolicy)."""
     doc: dict[str, Any] = materialize(guide_jsonld_stream(session, public=public, now=now))
     return doc
-
-
-def script_safe(pieces: Iterable[str]) -> Iterator[str]:
-    """JSON text made safe inside <script>: ``<``, ``>`` and ``&`` as \\u escapes."""
-    for piece in pieces:
-        yield piece.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 class JsonLdExporter(Exporter):

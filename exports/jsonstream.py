@@ -48,6 +48,13 @@ def iter_json(value: Any, level: int = 0, *, indent: int | None = INDENT) -> Ite
         yield text.replace("\n", pad) if indent is not None else text
 
 
+def script_safe(pieces: Iterable[str]) -> Iterator[str]:
+    """JSON text made safe inside <script> (and inert pasted into a page): ``<``, ``>`` and
+    ``&`` as \\u escapes, the same value once parsed."""
+    for piece in pieces:
+        yield piece.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def utf8_chunks(pieces: Iterable[str], *, end: str = "") -> Iterator[bytes]:
     """The text of `pieces`, then `end`, as UTF-8 chunks of about `FLUSH_AT` characters."""
     buffer: list[str] = []

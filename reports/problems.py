@@ -74,21 +74,19 @@ LINK_EVENTS: dict[str, str] = {
 def open_links(session: Session, links: list[LinkRow]) -> list[OpenRow]:
     """Links broken, redirected or unverifiable now and not dismissed, with their checks since."""
     listed = [link for link in links if link.dismissed is None]
-    ids = {link.url: i for i, link in enumerate(listed)}
-    runs = [0] * len(listed)
+    runs = dict.fromkeys((link.url for link in listed), 0)  # keyed by the rows' own URLs
     for url, checks in _checks_since(session):
-        if url in ids:
-            runs[ids[url]] = checks
-    del ids
+        if url in runs:
+            runs[url] = checks
     return [
         OpenRow(kind=LINK_EVENTS[link.state],
                 severity=EVENT_KINDS[LINK_EVENTS[link.state]].severity,
                 provider=link.providers[0] if link.providers else None, provider_name=None,
                 url=link.url, title=None, since=link.since,
-                runs=max(runs[i], 1 if link.last_checked else 0),
+                runs=max(runs[link.url], 1 if link.last_checked else 0),
                 last_seen=link.last_checked, detail=link.detail or link.verdict_message,
                 resources=link.resources, new=link.new)
-        for i, link in enumerate(listed)
+        for link in listed
     ]
 
 

@@ -1,6 +1,7 @@
 """The registry of report formats: each format is one `Reporter` subclass with a `kind`.
 
-Another format is one more class: set `kind`, `extension` and `media_type`, implement `render`.
+Another format is one more class: set `kind`, `extension` and `media_type`, and implement
+`chunks` (the file in pieces, as it is rendered).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, ClassVar
 from shelfcheck.catalog.dismissals import Dismissal
 from shelfcheck.errors import UsageError
 from shelfcheck.exports.catalog_csv import csv_chunks
-from shelfcheck.exports.jsonstream import iter_json, materialize, utf8_chunks
+from shelfcheck.exports.jsonstream import iter_json, materialize, script_safe, utf8_chunks
 from shelfcheck.reports.firstscreen import fix_first, headline
 from shelfcheck.reports.model import (
     ChangeRow,
@@ -40,14 +41,13 @@ class Reporter:
         if cls.kind:
             REPORTERS[cls.kind] = cls
 
-    def render(self, report: Report) -> bytes:
-        """The report as the bytes of one file."""
+    def chunks(self, report: Report) -> Iterable[bytes]:
+        """The report's file in pieces, as they are rendered."""
         raise NotImplementedError
 
-    def chunks(self, report: Report) -> Iterable[bytes]:
-        """The same bytes in pieces, as they are rendered (a format that streams overrides
-        this; the others render the whole file at once)."""
-        return (self.render(report),)
+    def render(self, report: Report) -> bytes:
+        """The report as the bytes of one file."""
+        return b"".join(self.chunks(report))
 
 
 def get_reporter(kind: str) -> type[Reporter]:
@@ -66,9 +66,6 @@ def reporter_kinds() -> list[str]:
 
 class TemplateReporter(Reporter):
     """A format rendered by the Jinja2 template ``report.<kind>.j2``."""
-
-    def render(self, report: Report) -> bytes:
-        return b"".join(self.chunks(report))
 
     def chunks(self, report: Report) -> Iterator[bytes]:
         """The template's output as Jinja generates it, in pieces of about 64 kB."""
@@ -223,18 +220,10 @@ class JsonReporter(Reporter):
     media_type = "application/json"
     description = "versioned JSON for other tools (schema shelfcheck.report/1)"
 
-    def render(self, report: Report) -> bytes:
-        return b"".join(self.chunks(report))
-
     def chunks(self, report: Report) -> Iterator[bytes]:
         """``json.dumps(document, indent=2)``, written as it is encoded."""
-        pieces = iter_json(report_stream(report))
         # Same value once parsed, but inert if someone pastes the file into an HTML page.
-        return utf8_chunks((_inert(piece) for piece in pieces), end="\n")
-
-
-def _inert(text: str) -> str:
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return utf8_chunks(script_safe(iter_json(report_stream(report))), end="\n")
 
 
 CSV_COLUMNS = ["detected_at", "kind", "severity", "provider", "title", "url", "old", "new",
@@ -251,9 +240,6 @@ class CsvReporter(Reporter):
     extension = "csv"
     media_type = "text/csv"
     description = "one row per change, for spreadsheets"
-
-    def render(self, report: Report) -> bytes:
-        return b"".join(self.chunks(report))
 
     def chunks(self, report: Report) -> Iterator[bytes]:
         """The rows, written as they come (`exports.catalog_csv.csv_chunks`)."""

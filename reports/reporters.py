@@ -71,16 +71,8 @@ class TemplateReporter(Reporter):
         """The template's output as Jinja generates it, in pieces of about 64 kB."""
         env = environment(self.kind, report.timezone)
         fixes, more_fixes = fix_first(report)
-        pieces: list[str] = []
-        size = 0
-        for piece in env.get_template(f"report.{self.kind}.j2").generate(
-                r=report, headline=headline(report), fixes=fixes, more_fixes=more_fixes):
-            pieces.append(piece)
-            size += len(piece)
-            if size >= 65536:
-                yield "".join(pieces).encode("utf-8")
-                pieces, size = [], 0
-        yield "".join(pieces).encode("utf-8")
+        return utf8_chunks(env.get_template(f"report.{self.kind}.j2").generate(
+            r=report, headline=headline(report), fixes=fixes, more_fixes=more_fixes))
 
 
 class MarkdownReporter(TemplateReporter):

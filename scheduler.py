@@ -30,6 +30,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
+from shelfcheck.catalog.states import Step
 from shelfcheck.config import Settings
 from shelfcheck.errors import LockHeld
 from shelfcheck.schedule.cron import JOBS, job_specs, scheduler_timezone
@@ -43,7 +44,7 @@ class _Context:
     settings: Settings
     engine: Engine
     stop: threading.Event
-    targets: Mapping[str, str] | None
+    targets: Mapping[Step, str] | None
     active: threading.Condition
     running: int = 0
 
@@ -99,7 +100,7 @@ def _on_missed(event: JobExecutionEvent) -> None:
 
 def build_scheduler(
     settings: Settings, engine: Engine, *, stop: threading.Event | None = None,
-    targets: Mapping[str, str] | None = None,
+    targets: Mapping[Step, str] | None = None,
 ) -> BlockingScheduler:
     """A scheduler whose job store holds the configured jobs.
 
@@ -140,7 +141,7 @@ class _Shutdown(BaseException):
 
 
 def serve(
-    settings: Settings, engine: Engine, *, targets: Mapping[str, str] | None = None,
+    settings: Settings, engine: Engine, *, targets: Mapping[Step, str] | None = None,
     stop: threading.Event | None = None,
 ) -> None:
     """Run the scheduler until SIGTERM/SIGINT (or `stop`); a running step is stopped cleanly."""

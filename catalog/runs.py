@@ -6,33 +6,35 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import CrawlRun, utcnow
-from shelfcheck.catalog.states import RunKind, RunOutcome
+from shelfcheck.catalog.states import RunKind, RunOutcome, Step
 from shelfcheck.errors import UsageError
 
 log = logging.getLogger(__name__)
 
 OUTCOMES = tuple(RunOutcome)
+SKIPPED: Literal["skipped"] = "skipped"
+StepOutcome = RunOutcome | Literal["skipped"]  # a step not started has no run
 
 
 @dataclass
 class StepResult:
     """What one step (links, listings, report, sync) did: for `refresh` and the scheduler."""
 
-    kind: str
-    outcome: str  # ok | inconclusive | failed | aborted
+    kind: Step
+    outcome: StepOutcome
     run_id: int | None = None
     summary: str = ""
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def failed_step(kind: str, exc: Exception, run_id: int | None = None) -> StepResult:
+def failed_step(kind: Step, exc: Exception, run_id: int | None = None) -> StepResult:
     """The result of a step that raised: bad input (UsageError: exit 2) or a crash, logged."""
     usage = isinstance(exc, UsageError)
     if not usage:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from shelfcheck.catalog.catalogfile import CatalogReader, RecipeValidator, packaged_catalog_path
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.runs import StepResult, failed_step, finish_run, start_run
-from shelfcheck.catalog.states import RunKind, RunOutcome
+from shelfcheck.catalog.states import RunKind, RunOutcome, Step
 from shelfcheck.catalog.sync import last_synced_hash, sync_catalog_file
 from shelfcheck.config import Settings
 
@@ -29,14 +29,14 @@ def run_sync(
         if unchanged is not None:  # the usual case: no need to parse a large file again
             with transaction(engine) as session:
                 finish_run(session, run_id, RunOutcome.OK, unchanged)
-            return StepResult("sync", RunOutcome.OK, run_id, f"{unchanged['source']} unchanged",
+            return StepResult(Step.SYNC, RunOutcome.OK, run_id, f"{unchanged['source']} unchanged",
                               unchanged)
         reader = CatalogReader(settings.catalog_file, recipe_validator=recipe_validator)
         with transaction(engine) as session:
             if last_synced_hash(session) == reader.sha256:
                 stats = {"changed": False, "sha256": reader.sha256, "source": reader.source}
                 finish_run(session, run_id, RunOutcome.OK, stats)
-                return StepResult("sync", RunOutcome.OK, run_id, f"{reader.source} unchanged",
+                return StepResult(Step.SYNC, RunOutcome.OK, run_id, f"{reader.source} unchanged",
                                   stats)
             synced = sync_catalog_file(session, reader)
             stats = {"changed": synced.changed, "sha256": reader.sha256, "source": reader.source,
@@ -44,10 +44,10 @@ def run_sync(
                      "retired": len(synced.retired), "restored": len(synced.restored),
                      "providers_changed": len(synced.providers_changed)}
             finish_run(session, run_id, RunOutcome.OK, stats)
-        return StepResult("sync", RunOutcome.OK, run_id,
+        return StepResult(Step.SYNC, RunOutcome.OK, run_id,
                           f"synced {reader.source}: {synced.summary()}", stats)
     except Exception as exc:
-        result = failed_step("sync", exc, run_id)
+        result = failed_step(Step.SYNC, exc, run_id)
         with transaction(engine) as session:
             finish_run(session, run_id, RunOutcome.FAILED, result.stats, detail=str(exc))
         return result

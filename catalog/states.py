@@ -58,6 +58,18 @@ class RunKind(StrEnum):
     REPORT = "report"
 
 
+class Step(StrEnum):
+    """A step of `refresh`, in its order: the four that record a run of their RunKind, then the
+    exports. RECOVER is the line before them when runs left `running` were marked aborted."""
+
+    SYNC = RunKind.SYNC.value
+    LINKS = RunKind.LINKS.value
+    LISTINGS = RunKind.LISTINGS.value
+    REPORT = RunKind.REPORT.value
+    EXPORTS = "exports"
+    RECOVER = "recover"
+
+
 class OfferingState(StrEnum):
     """An offering of a provider's listing."""
 

@@ -24,7 +24,7 @@ from shelfcheck.catalog.links import link_key
 from shelfcheck.catalog.models import Link, Provider, Resource, utcnow
 from shelfcheck.catalog.notchecked import LinkExclude, link_exclude, refuse_not_checked
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
-from shelfcheck.catalog.states import ResourceState, RunKind, RunOutcome
+from shelfcheck.catalog.states import ResourceState, RunKind, RunOutcome, Step
 from shelfcheck.config import Settings
 from shelfcheck.crawler.linkoutcome import conclude_run, run_failed
 from shelfcheck.crawler.settings import scrapy_settings
@@ -226,7 +226,7 @@ def run_check_links(
             logger.exception("link check crawl failed")
             with transaction(engine) as session:
                 finish_run(session, run_id, RunOutcome.FAILED, detail=f"crawl failed: {exc}")
-            return StepResult("links", RunOutcome.FAILED, run_id, f"the crawl failed: {exc}")
+            return StepResult(Step.LINKS, RunOutcome.FAILED, run_id, f"the crawl failed: {exc}")
         try:
             return conclude_run(settings, engine, run_id, provider_id, link_ids, crawl,
                                 time.monotonic() - started)

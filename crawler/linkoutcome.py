@@ -14,7 +14,7 @@ from shelfcheck.catalog.events import record_event
 from shelfcheck.catalog.linkstate import apply_run, assess_outage
 from shelfcheck.catalog.models import Link, LinkCheck, Resource
 from shelfcheck.catalog.runs import StepResult, finish_run
-from shelfcheck.catalog.states import LinkState, ResourceState, RunOutcome
+from shelfcheck.catalog.states import LinkState, ResourceState, RunOutcome, Step
 from shelfcheck.config import Settings
 from shelfcheck.errors import short_error
 
@@ -37,7 +37,7 @@ def run_failed(engine: Engine, run_id: int, detail: str) -> StepResult:
             finish_run(session, run_id, RunOutcome.FAILED, detail=detail)
     except Exception as exc:  # the next run marks it aborted
         logger.error("could not record the failure of run %s: %s", run_id, short_error(exc))
-    return StepResult("links", RunOutcome.FAILED, run_id, detail)
+    return StepResult(Step.LINKS, RunOutcome.FAILED, run_id, detail)
 
 
 def conclude_run(settings: Settings, engine: Engine, run_id: int, provider_id: int | None,
@@ -68,8 +68,8 @@ def conclude_run(settings: Settings, engine: Engine, run_id: int, provider_id: i
     if crawl["error"]:
         with transaction(engine) as session:
             finish_run(session, run_id, RunOutcome.FAILED, stats, detail=str(crawl["error"]))
-        return StepResult("links", RunOutcome.FAILED, run_id, f"the crawl failed: {crawl['error']}",
-                          stats)
+        return StepResult(Step.LINKS, RunOutcome.FAILED, run_id,
+                          f"the crawl failed: {crawl['error']}", stats)
     with transaction(engine) as session:
         guard = assess_outage(session, run_id, settings.outage_threshold,
                               canary_failure=crawl["canary_failure"])
@@ -77,7 +77,7 @@ def conclude_run(settings: Settings, engine: Engine, run_id: int, provider_id: i
         if guard.inconclusive:
             run = finish_run(session, run_id, RunOutcome.INCONCLUSIVE, stats, detail=guard.reason)
             record_event(session, "run_inconclusive", run=run, detail=guard.reason)
-            return StepResult("links", RunOutcome.INCONCLUSIVE, run_id,
+            return StepResult(Step.LINKS, RunOutcome.INCONCLUSIVE, run_id,
                               f"inconclusive: {guard.reason}; no link state was changed", stats)
     from shelfcheck.text import plural
 
@@ -108,4 +108,4 @@ def conclude_run(settings: Settings, engine: Engine, run_id: int, provider_id: i
                     "(check: false or link_exclude)")
     if detail:
         summary += f"; {detail}"
-    return StepResult("links", RunOutcome.OK, run_id, summary, stats)
+    return StepResult(Step.LINKS, RunOutcome.OK, run_id, summary, stats)

@@ -22,7 +22,7 @@ from shelfcheck.catalog.identity import listed_urls
 from shelfcheck.catalog.models import CrawlRun, Provider, utcnow
 from shelfcheck.catalog.offerings import ProviderCrawl, ProviderOutcome, apply_provider_crawl
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
-from shelfcheck.catalog.states import RunKind, RunOutcome
+from shelfcheck.catalog.states import RunKind, RunOutcome, Step
 from shelfcheck.config import Settings
 from shelfcheck.crawler.recipe import Recipe, RecipeError, parse_recipe
 from shelfcheck.crawler.settings import scrapy_settings
@@ -161,13 +161,13 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
         log.exception("the listings crawl failed")
         with transaction(engine) as session:
             finish_run(session, run_id, RunOutcome.FAILED, {}, f"the crawl failed: {exc}")
-        return StepResult("listings", RunOutcome.FAILED, run_id, f"the crawl failed: {exc}")
+        return StepResult(Step.LISTINGS, RunOutcome.FAILED, run_id, f"the crawl failed: {exc}")
 
     if jobs.close_reason == "shutdown":
         detail = "stopped by a signal before it finished; no offering was changed"
         with transaction(engine) as session:
             finish_run(session, run_id, RunOutcome.ABORTED, {"close_reason": "shutdown"}, detail)
-        return StepResult("listings", RunOutcome.ABORTED, run_id, detail)
+        return StepResult(Step.LISTINGS, RunOutcome.ABORTED, run_id, detail)
 
     try:
         return _apply(engine, settings, run_id, recipes, jobs, now)
@@ -181,7 +181,7 @@ def _run(engine: Engine, settings: Settings, providers: Sequence[str] | None,
                            detail)
         except Exception as again:  # the next run marks it aborted
             log.error("could not record the failure of run %s: %s", run_id, short_error(again))
-        return StepResult("listings", RunOutcome.FAILED, run_id, detail)
+        return StepResult(Step.LISTINGS, RunOutcome.FAILED, run_id, detail)
 
 
 def _apply(engine: Engine, settings: Settings, run_id: int, recipes: dict[str, Recipe],
@@ -204,7 +204,7 @@ def _apply(engine: Engine, settings: Settings, run_id: int, recipes: dict[str, R
         outcome = RunOutcome.OK if reachable else RunOutcome.INCONCLUSIVE
         summary = _summary(outcomes, stats)
         finish_run(session, run_id, outcome, stats, summary)
-    return StepResult("listings", outcome, run_id, summary, stats)
+    return StepResult(Step.LISTINGS, outcome, run_id, summary, stats)
 
 
 def _stats(crawls: dict[str, ProviderCrawl], outcomes: dict[str, ProviderOutcome],

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from shelfcheck.catalog.db import snapshot
-from shelfcheck.catalog.runs import StepResult
-from shelfcheck.catalog.states import RunOutcome
+from shelfcheck.catalog.runs import SKIPPED, StepResult
+from shelfcheck.catalog.states import RunOutcome, Step
 from shelfcheck.config import Settings
 from shelfcheck.exports import write_exports
 
@@ -16,9 +16,9 @@ from shelfcheck.exports import write_exports
 def run_exports(settings: Settings, engine: Engine) -> StepResult:
     """Rewrite the configured exports (`exports`, into `exports_dir`)."""
     if not settings.exports:
-        return StepResult("exports", "skipped", summary="none configured (exports)")
+        return StepResult(Step.EXPORTS, SKIPPED, summary="none configured (exports)")
     with snapshot(engine) as session:  # every file shows one state of the catalog
         paths = write_exports(session, settings.exports, Path(settings.exports_dir))
     written = [str(p) for p in paths]
-    return StepResult("exports", RunOutcome.OK, summary=f"wrote {', '.join(written)}",
+    return StepResult(Step.EXPORTS, RunOutcome.OK, summary=f"wrote {', '.join(written)}",
                       stats={"paths": written})

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import utcnow
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
-from shelfcheck.catalog.states import RunKind, RunOutcome
+from shelfcheck.catalog.states import RunKind, RunOutcome, Step
 from shelfcheck.config import Settings
 from shelfcheck.reports.write import report_due, write_report
 
@@ -31,7 +31,7 @@ def run_report(settings: Settings) -> StepResult:
             summary += f"; {written.delivery_error}"
         with transaction(engine) as session:
             finish_run(session, run_id, outcome, stats, detail=written.delivery_error)
-        return StepResult("report", outcome, run_id, summary, stats)
+        return StepResult(Step.REPORT, outcome, run_id, summary, stats)
     finally:
         engine.dispose()
 

@@ -38,7 +38,7 @@ from sqlalchemy import Engine, select, update
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.models import CrawlRun, utcnow
 from shelfcheck.catalog.runs import StepResult, failed_step
-from shelfcheck.catalog.states import RunOutcome
+from shelfcheck.catalog.states import RunOutcome, Step
 from shelfcheck.config import Settings
 from shelfcheck.errors import ExitCode
 
@@ -55,7 +55,7 @@ class StepStopped(BaseException):
 class ChildSpec:
     """What to run: `target` is "module:function", called as function(settings, **kwargs)."""
 
-    kind: str
+    kind: Step
     target: str
     kwargs: Mapping[str, Any]
 
@@ -159,7 +159,7 @@ def run_in_child(
         last = _last_run(engine, holder)
         if not ids and last is not None and last[1] != RunOutcome.ABORTED:
             # It finished its run just before the stop reached it.
-            return StepResult(spec.kind, last[1], last[0], f"finished; then {detail}")
+            return StepResult(spec.kind, RunOutcome(last[1]), last[0], f"finished; then {detail}")
         return StepResult(spec.kind, RunOutcome.ABORTED, run_id=ids[-1] if ids else None,
                           summary=detail, stats={"stopped": bool(reason)})
     # A child that crashed after sending its result may still have left a run open.

@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 
 from shelfcheck.catalog.db import transaction
 from shelfcheck.catalog.lock import acquire_lock
-from shelfcheck.catalog.runs import StepResult, abort_running, failed_step
-from shelfcheck.catalog.states import RunOutcome
+from shelfcheck.catalog.runs import SKIPPED, StepResult, abort_running, failed_step
+from shelfcheck.catalog.states import RunOutcome, Step
 from shelfcheck.catalog.sync import last_synced_hash
 from shelfcheck.childproc import ChildSpec, run_in_child
 from shelfcheck.config import Settings
@@ -29,16 +29,16 @@ log = logging.getLogger(__name__)
 
 # The stages' entry points that run in child processes: the same ones the CLI commands call.
 # refresh only sequences the stages; each stage's work lives in its own layer.
-STEP_TARGETS: Mapping[str, str] = {
-    "links": "shelfcheck.crawler.linkcheck:run_check_links",
-    "listings": "shelfcheck.crawler.listings:run_crawl",
-    "report": "shelfcheck.reports.stage:run_report",
+STEP_TARGETS: Mapping[Step, str] = {
+    Step.LINKS: "shelfcheck.crawler.linkcheck:run_check_links",
+    Step.LISTINGS: "shelfcheck.crawler.listings:run_crawl",
+    Step.REPORT: "shelfcheck.reports.stage:run_report",
 }
-REFRESH_STEPS = ("sync", "links", "listings", "report", "exports")
-NEEDS_CATALOG = ("links", "listings")
+REFRESH_STEPS = tuple(s for s in Step if s is not Step.RECOVER)
+NEEDS_CATALOG = (Step.LINKS, Step.LISTINGS)
 # A refresh exits with the worst of its steps' statuses, in this order of precedence.
 _EXIT_RANK = [ExitCode.OK, ExitCode.INCONCLUSIVE, ExitCode.FAILED]
-_RUN_OUTCOMES = frozenset(RunOutcome)  # a step's outcome may also be "skipped"
+_RUN_OUTCOMES = frozenset(RunOutcome)  # a step's outcome may also be SKIPPED
 
 
 @dataclass
@@ -67,12 +67,12 @@ def heartbeat_interval(stale_after: float) -> float:
 def run_steps(
     settings: Settings,
     engine: Engine,
-    steps: Sequence[str],
+    steps: Sequence[Step],
     *,
     purpose: str = "refresh",
     force_report: bool = False,
     stop: threading.Event | None = None,
-    targets: Mapping[str, str] = STEP_TARGETS,
+    targets: Mapping[Step, str] = STEP_TARGETS,
     on_step: Callable[[StepResult], None] | None = None,
 ) -> RefreshResult:
     """Run `steps` in order while holding the run lock (LockHeld when another run has it)."""
@@ -90,7 +90,7 @@ def run_steps(
         outcome.recovered = abort_running(engine)
         if outcome.recovered:
             done(StepResult(
-                "recover", RunOutcome.OK,
+                Step.RECOVER, RunOutcome.OK,
                 summary=f"marked runs {', '.join(map(str, outcome.recovered))} "
                 "aborted: their process stopped without finishing",
                 stats={"runs": outcome.recovered},
@@ -99,9 +99,9 @@ def run_steps(
         for name in steps:
             if stop is not None and stop.is_set():
                 outcome.stopped = True
-                result = StepResult(name, "skipped", summary="not started: stopping")
+                result = StepResult(name, SKIPPED, summary="not started: stopping")
             elif name in NEEDS_CATALOG and sync_failed and not _catalog_synced(engine):
-                result = StepResult(name, "skipped",
+                result = StepResult(name, SKIPPED,
                                     summary="the catalog has never been synced")
             else:
                 try:
@@ -109,7 +109,7 @@ def run_steps(
                                        lock.heartbeat)
                 except Exception as exc:  # e.g. a bad report_every: the later steps still run
                     result = failed_step(name, exc)
-                if name == "sync" and result.outcome == RunOutcome.FAILED:
+                if name == Step.SYNC and result.outcome == RunOutcome.FAILED:
                     sync_failed = True
                 if stop is not None and stop.is_set():
                     outcome.stopped = True
@@ -119,7 +119,7 @@ def run_steps(
 
 def _notify_problems(settings: Settings, engine: Engine, result: StepResult) -> None:
     """Notify (`notify_on`) about the problems a links or listings run found; errors are logged."""
-    if not settings.notify_urls or result.kind not in ("links", "listings") or not result.run_id:
+    if not settings.notify_urls or result.kind not in NEEDS_CATALOG or not result.run_id:
         return
     from shelfcheck.reports.notify import notify_new_problems
 
@@ -131,19 +131,19 @@ def _notify_problems(settings: Settings, engine: Engine, result: StepResult) -> 
 
 
 def _run_step(
-    name: str, settings: Settings, engine: Engine, force_report: bool,
-    stop: threading.Event | None, targets: Mapping[str, str], heartbeat: Callable[[], bool],
+    name: Step, settings: Settings, engine: Engine, force_report: bool,
+    stop: threading.Event | None, targets: Mapping[Step, str], heartbeat: Callable[[], bool],
 ) -> StepResult:
-    if name == "sync":
+    if name == Step.SYNC:
         return sync_step(settings, engine)
-    if name == "exports":
+    if name == Step.EXPORTS:
         from shelfcheck.exports.stage import run_exports
 
         return run_exports(settings, engine)
     from shelfcheck.reports.stage import report_is_due
 
-    if name == "report" and not force_report and not report_is_due(settings, engine):
-        return StepResult("report", "skipped",
+    if name == Step.REPORT and not force_report and not report_is_due(settings, engine):
+        return StepResult(Step.REPORT, SKIPPED,
                           summary=f"not due (report_every = {settings.report_every})")
     return run_in_child(
         ChildSpec(name, targets[name], {}), settings, engine,

@@ -17,6 +17,7 @@ from typing import Any
 from shelfcheck.catalog.db import open_database, transaction
 from shelfcheck.catalog.models import Meta
 from shelfcheck.catalog.runs import StepResult, finish_run, start_run
+from shelfcheck.catalog.states import RunOutcome, Step
 from shelfcheck.config import Settings
 
 SLOW_SECONDS = 60.0
@@ -31,7 +32,8 @@ def _record(settings: Settings, kind: str, outcome: str, marker: str | None = No
             if marker:
                 session.add(Meta(key=f"{marker}:{run_id}", value=str(os.getpid())))
             finish_run(session, run_id, outcome, {"pid": os.getpid()})
-        return StepResult(kind, outcome, run_id, f"{kind} done in process {os.getpid()}")
+        return StepResult(Step(kind), RunOutcome(outcome), run_id,
+                          f"{kind} done in process {os.getpid()}")
     finally:
         engine.dispose()
 
@@ -76,7 +78,7 @@ def links_slow(settings: Settings) -> StepResult:
             while time.monotonic() < deadline:
                 time.sleep(0.05)
             finish_run(session, run_id, "ok")
-        return StepResult("links", "ok", run_id)
+        return StepResult(Step.LINKS, RunOutcome.OK, run_id)
     finally:
         engine.dispose()
 
@@ -101,7 +103,7 @@ def links_stuck(settings: Settings) -> StepResult:
     run_id = start_run(engine, "links")
     engine.dispose()
     re.match(r"(a+)+$", "a" * 64 + "!")
-    return StepResult("links", "ok", run_id)
+    return StepResult(Step.LINKS, RunOutcome.OK, run_id)
 
 
 TARGET_SETS: dict[str, dict[str, str]] = {

@@ -12,7 +12,7 @@ import click
 
 from shelfcheck.app import App
 from shelfcheck.catalog.runs import StepResult
-from shelfcheck.catalog.states import RunOutcome
+from shelfcheck.catalog.states import RunOutcome, Step
 from shelfcheck.commands.progress import StepProgress
 from shelfcheck.errors import ExitCode, ShelfcheckError
 
@@ -72,9 +72,9 @@ def refresh_cmd(app: App, force_report: bool, skip_links: bool, skip_listings: b
     from shelfcheck.refresh import REFRESH_STEPS, run_steps
 
     check_settings(app.settings)
-    skipped = {"links"} if skip_links else set()
+    skipped = {Step.LINKS} if skip_links else set()
     if skip_listings:
-        skipped.add("listings")
+        skipped.add(Step.LISTINGS)
     steps = [s for s in REFRESH_STEPS if s not in skipped]
     def on_step(step: StepResult) -> None:
         click.echo(format_step(step))
@@ -88,7 +88,7 @@ def refresh_cmd(app: App, force_report: bool, skip_links: bool, skip_listings: b
     if received:
         raise Stopped(received[0])
     code = result.exit_code
-    if any(s.kind == "links" and s.outcome == RunOutcome.INCONCLUSIVE for s in result.steps):
+    if any(s.kind == Step.LINKS and s.outcome == RunOutcome.INCONCLUSIVE for s in result.steps):
         click.echo("refresh: the links could not be checked: most hosts failed to answer, so "
                    "this machine looks offline. Nothing was marked broken. To see shelfcheck "
                    "work without a network, run `make demo` (or `shelfcheck demo`).")

@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from shelfcheck.catalog.states import Step
 from shelfcheck.config import Settings
 from shelfcheck.errors import ConfigError
 
 # job -> (its cron key, the refresh steps it runs)
-JOBS: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "links": ("schedule_links", ("sync", "links", "exports")),
-    "listings": ("schedule_listings", ("sync", "listings", "exports")),
-    "report": ("schedule_report", ("report",)),
+JOBS: Mapping[str, tuple[str, tuple[Step, ...]]] = {
+    "links": ("schedule_links", (Step.SYNC, Step.LINKS, Step.EXPORTS)),
+    "listings": ("schedule_listings", (Step.SYNC, Step.LISTINGS, Step.EXPORTS)),
+    "report": ("schedule_report", (Step.REPORT,)),
 }
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 

@@ -33,8 +33,9 @@ from shelfcheck.catalog.models import (
     utcnow,
 )
 from shelfcheck.catalog.runs import StepResult
+from shelfcheck.catalog.states import RunKind, RunOutcome, Step
 from shelfcheck.config import Settings, load_settings
-from shelfcheck.refresh import REFRESH_STEPS, RefreshResult, run_steps
+from shelfcheck.refresh import REFRESH_STEPS, STEP_TARGETS, RefreshResult, run_steps
 from tests.conftest import ROOT, run_shelfcheck
 from tests.loopback import LoopbackServer
 from tests.scheduling_steps import TARGET_SETS
@@ -119,6 +120,7 @@ def test_steps_run_in_order_each_recorded(
     assert outcomes(result) == [("sync", "ok"), ("links", "ok"), ("listings", "ok"),
                                 ("report", "ok"), ("exports", "ok")]
     assert seen == ["sync", "links", "listings", "report", "exports"]
+    assert all(type(s.kind) is Step and isinstance(s.outcome, RunOutcome) for s in result.steps)
     assert result.exit_code == 0
     assert "synced" in result.steps[0].summary and "2 added" in result.steps[0].summary
     recorded = runs(engine)
@@ -495,3 +497,11 @@ def test_sigkill_during_a_link_check_is_recovered(
     assert outcomes_by_id[running.id] == ("links", "aborted")
     assert "running" not in {o for _k, o in outcomes_by_id.values()}
     assert lock_state(engine) is None
+
+
+def test_steps_are_declared_once() -> None:
+    """Each run kind is the refresh step of its name, and refresh runs every step but the
+    recovery line, in the order Step declares them."""
+    assert {k.value for k in RunKind} <= {s.value for s in Step}
+    assert REFRESH_STEPS == (Step.SYNC, Step.LINKS, Step.LISTINGS, Step.REPORT, Step.EXPORTS)
+    assert set(STEP_TARGETS) <= set(REFRESH_STEPS)

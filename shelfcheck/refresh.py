@@ -36,6 +36,7 @@ STEP_TARGETS: Mapping[Step, str] = {
 }
 REFRESH_STEPS = tuple(s for s in Step if s is not Step.RECOVER)
 NEEDS_CATALOG = (Step.LINKS, Step.LISTINGS)
+FINDS_PROBLEMS = (Step.LINKS, Step.LISTINGS)  # their runs are notified about (`notify_on`)
 # A refresh exits with the worst of its steps' statuses, in this order of precedence.
 _EXIT_RANK = [ExitCode.OK, ExitCode.INCONCLUSIVE, ExitCode.FAILED]
 _RUN_OUTCOMES = frozenset(RunOutcome)  # a step's outcome may also be SKIPPED
@@ -119,7 +120,7 @@ def run_steps(
 
 def _notify_problems(settings: Settings, engine: Engine, result: StepResult) -> None:
     """Notify (`notify_on`) about the problems a links or listings run found; errors are logged."""
-    if not settings.notify_urls or result.kind not in NEEDS_CATALOG or not result.run_id:
+    if not settings.notify_urls or result.kind not in FINDS_PROBLEMS or not result.run_id:
         return
     from shelfcheck.reports.notify import notify_new_problems
 
